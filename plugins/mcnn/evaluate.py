@@ -1,0 +1,75 @@
+"""The eval stage: MAE and MSE (root of the mean squared count error, as in the crowd-counting literature) on
+the test split, next to the baseline of predicting the mean training count for every image."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from zoo_core import StageContext, ZooError, atomic_write_text, load_mindspore, progress
+
+from .dataset import iter_images, read_manifest
+from .network import build_network, load_weights
+
+ms = load_mindspore()
+
+Image = tuple[str, np.ndarray, float]
+
+
+def load_images(paths: list[Path]) -> list[Image]:
+    images = []
+    for path in paths:
+        with np.load(path) as data:
+            images.append((path.stem, data["image"], float(data["count"])))
+    return images
+
+
+def count_errors(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """(MAE, MSE) of counts, where MSE is the root of the mean squared error, as the literature reports it."""
+    diff = np.asarray(predicted, dtype=np.float64) - np.asarray(truth, dtype=np.float64)
+    return float(np.mean(np.abs(diff))), float(math.sqrt(np.mean(diff * diff)))
+
+
+def evaluate_images(net, images: list[Image]) -> tuple[float, float, list[tuple[str, float, float]]]:
+    """Whole images at native size, batch 1. Returns MAE, MSE and (name, truth, predicted) per image."""
+    rows = []
+    for name, image, count in progress(images, len(images), "evaluating"):
+        density = net(ms.Tensor(image[None, None].astype(np.float32))).asnumpy()
+        rows.append((name, count, float(density.sum())))
+    mae, mse = count_errors(np.array([r[2] for r in rows]), np.array([r[1] for r in rows]))
+    return mae, mse, rows
+
+
+def resolve_checkpoint(ctx: StageContext) -> Path:
+    if ctx.config.checkpoint:
+        return Path(ctx.config.checkpoint)
+    return Path(ctx.latest("train").metrics["best_checkpoint"])
+
+
+def run_eval(ctx: StageContext) -> None:
+    paths = iter_images(ctx.workdir, "test")
+    if not paths:
+        raise ZooError(f"the prepared data in {ctx.workdir / 'dataset'} has no test images; give --data a folder "
+                       f"with test_data/ and run the dataset stage")
+    checkpoint = resolve_checkpoint(ctx)
+    net = build_network()
+    load_weights(net, ctx.input(checkpoint))
+    mae, mse, rows = evaluate_images(net, load_images(paths))
+    truth = np.array([r[1] for r in rows])
+    mean_count = read_manifest(ctx.workdir).get("mean_train_count")
+    baseline = count_errors(np.full_like(truth, mean_count), truth) if mean_count is not None else (None, None)
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["image", "gt_count", "predicted_count", "error"])
+    writer.writerows([(name, f"{gt:.3f}", f"{pred:.3f}", f"{pred - gt:.3f}") for name, gt, pred in rows])
+    ctx.output(atomic_write_text(ctx.stage_dir / "predictions.csv", table.getvalue()))
+    ctx.metrics.update({"mae": round(mae, 4), "mse": round(mse, 4), "images": len(rows), "checkpoint": str(checkpoint),
+                        "baseline_mae": None if baseline[0] is None else round(baseline[0], 4),
+                        "baseline_mse": None if baseline[1] is None else round(baseline[1], 4)})
+    ctx.log.info(f"evaluation on {len(rows)} test images with {checkpoint}: MAE {mae:.3f}, MSE {mse:.3f}")
+    if baseline[0] is not None:
+        ctx.log.info(f"baseline (predict the mean training count {mean_count:.1f} for every image): "
+                     f"MAE {baseline[0]:.3f}, MSE {baseline[1]:.3f}")

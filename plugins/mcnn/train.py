@@ -1,0 +1,179 @@
+"""The train stage: MSE on density maps, Adam (or SGD) with step decay, a checkpoint per epoch, best-MAE kept.
+
+Checkpoints in ``<workdir>/train/checkpoints/``: ``mcnn-<epoch>.ckpt`` hold weights, optimizer state and the
+step count (``--resume`` continues from the newest readable one); ``best.ckpt`` holds the network weights of the
+epoch with the lowest validation MAE, under the MindSpore models repository's parameter names.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from zoo_core import StageContext, ZooError, atomic_path, atomic_write_text, load_mindspore, progress
+from zoo_core.progress import format_eta, stamp
+
+from .config import McnnConfig
+from .dataset import iter_images, prepared_dir
+from .evaluate import evaluate_images, load_images
+from .network import build_network, load_weights, parameter_count
+
+ms = load_mindspore()
+STATE_KEYS = ("epoch", "step", "best_mae", "best_epoch")
+
+
+def lr_schedule(cfg: McnnConfig, total_steps: int) -> list[float]:
+    """Per-step learning rate: ``lr``, times ``lr_decay`` after each fraction in ``lr_steps`` of training."""
+    bounds = [int(math.ceil(f * total_steps)) for f in cfg.lr_steps]
+    return [cfg.lr * cfg.lr_decay ** sum(step >= b for b in bounds) for step in range(total_steps)]
+
+
+def checkpoint_dir(workdir: Path) -> Path:
+    return Path(workdir) / "train" / "checkpoints"
+
+
+def _epoch_checkpoints(folder: Path) -> list[tuple[int, Path]]:
+    found = []
+    for path in folder.glob("mcnn-*.ckpt"):
+        suffix = path.stem.removeprefix("mcnn-")
+        if suffix.isdigit():
+            found.append((int(suffix), path))
+    return sorted(found)
+
+
+def _save(cell, path: Path, state: dict[str, float] | None = None) -> None:
+    with atomic_path(path, suffix=".ckpt") as tmp:
+        ms.save_checkpoint(cell, str(tmp), append_dict=state)
+
+
+def _resume(ctx: StageContext, train_net, folder: Path) -> dict[str, float]:
+    """Load the newest readable epoch checkpoint into the training cell; returns its saved state."""
+    for epoch, path in reversed(_epoch_checkpoints(folder)):
+        try:
+            params = ms.load_checkpoint(str(path))
+        except Exception as exc:  # a damaged file: fall back to the one before
+            ctx.warn(f"{path} is unreadable ({type(exc).__name__}); trying the checkpoint before it")
+            continue
+        state = {key: float(params.pop(key).asnumpy()) for key in STATE_KEYS if key in params}
+        params.pop("learning_rate", None)  # rebuilt from the config
+        ms.load_param_into_net(train_net, params)
+        ctx.input(path)
+        ctx.log.info(f"resuming from {path} (epoch {epoch}, step {int(state.get('step', 0))})")
+        return state
+    ctx.warn(f"--resume: no checkpoint in {folder}; training from the start")
+    return {}
+
+
+def _truncate_metrics(path: Path, epoch: int) -> None:
+    """Drop metric lines written after the checkpoint a resumed run starts from (they will be written again)."""
+    if path.is_file():
+        kept = [line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+                if line.strip() and json.loads(line)["epoch"] <= epoch]
+        atomic_write_text(path, "".join(kept))
+
+
+def _seed_line(epoch: int, epochs: int, batch: int, batches: int, loss: float, lr: float, eta: float) -> str:
+    return (f"{stamp()} Train epoch: [{epoch}/{epochs}], batch: [{batch}/{batches}], loss: {loss:.6g}, "
+            f"learning rate: {lr:.8f}, eta: {format_eta(eta)}")
+
+
+def run_train(ctx: StageContext) -> None:
+    cfg: McnnConfig = ctx.config
+    train_file = prepared_dir(ctx.workdir) / "train.npz"
+    if not train_file.is_file():
+        raise ZooError(f"the prepared data in {prepared_dir(ctx.workdir)} has no training split (a test-only "
+                       f"layout?); give --data a folder with train_data/ and test_data/")
+    with np.load(ctx.input(train_file)) as data:
+        images, densities = data["images"], data["densities"]
+    steps = len(images) // cfg.batch_size
+    if steps == 0:
+        raise ZooError(f"batch_size={cfg.batch_size} is larger than the {len(images)} training patches; lower it")
+    total_steps = cfg.epochs * steps
+    schedule = lr_schedule(cfg, total_steps)
+    val = load_images(iter_images(ctx.workdir, "val"))
+
+    net = build_network(cfg.seed)
+    if cfg.pretrained:
+        load_weights(net, ctx.input(cfg.pretrained))
+        ctx.log.info(f"fine-tuning from {cfg.pretrained}")
+    params = net.trainable_params()
+    if cfg.optimizer == "adam":
+        optimizer = ms.nn.Adam(params, learning_rate=schedule, weight_decay=cfg.weight_decay)
+    else:
+        optimizer = ms.nn.Momentum(params, learning_rate=schedule, momentum=cfg.momentum,
+                                   weight_decay=cfg.weight_decay)
+    train_net = ms.nn.TrainOneStepCell(ms.nn.WithLossCell(net, ms.nn.MSELoss()), optimizer)
+    train_net.set_train()
+
+    folder = checkpoint_dir(ctx.workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = _resume(ctx, train_net, folder) if ctx.resume else {}
+    start = int(state.get("epoch", 0)) + 1
+    best_mae, best_epoch = state.get("best_mae", math.inf), int(state.get("best_epoch", 0))
+    if start > cfg.epochs:
+        raise ZooError(f"already trained {start - 1} of {cfg.epochs} epochs; raise it to train more, "
+                       f"e.g. --set epochs={cfg.epochs * 2} --resume")
+    if not ctx.resume:
+        for _, old in _epoch_checkpoints(folder):
+            old.unlink()
+    metrics_path = ctx.stage_dir / "metrics.jsonl"
+    if ctx.resume:
+        _truncate_metrics(metrics_path, start - 1)
+    step_times: list[float] = []
+    clock = time.perf_counter()
+    ctx.log.info(f"training MCNN ({parameter_count(net):,} parameters) for epochs {start}..{cfg.epochs}: "
+                 f"{len(images)} patches, batch {cfg.batch_size}, {steps} steps/epoch, {cfg.optimizer} lr {cfg.lr}")
+    with open(metrics_path, "a" if ctx.resume else "w", encoding="utf-8") as metrics:
+        for epoch in range(start, cfg.epochs + 1):
+            epoch_clock = time.perf_counter()
+            order = np.random.default_rng([cfg.seed, epoch]).permutation(len(images))
+            losses = []
+            for batch in progress(range(steps), steps, f"epoch {epoch}/{cfg.epochs}"):
+                index = np.sort(order[batch * cfg.batch_size:(batch + 1) * cfg.batch_size])
+                x = ms.Tensor(images[index][:, None].astype(np.float32))
+                y = ms.Tensor(densities[index][:, None])
+                tick = time.perf_counter()
+                loss = float(train_net(x, y).asnumpy())
+                step_times.append(time.perf_counter() - tick)
+                if not math.isfinite(loss):
+                    raise ZooError(f"loss became {loss} at epoch {epoch}, batch {batch + 1}; lower lr "
+                                   f"(now {cfg.lr}) and run again")
+                losses.append(loss)
+                global_step = (epoch - 1) * steps + batch
+                metrics.write(json.dumps({"type": "step", "epoch": epoch, "step": global_step + 1, "loss": loss,
+                                          "lr": schedule[global_step]}) + "\n")
+                if (batch + 1) % cfg.log_every == 0 or batch + 1 == steps:
+                    eta = float(np.median(step_times)) * (total_steps - global_step - 1)
+                    ctx.log.info(_seed_line(epoch, cfg.epochs, batch + 1, steps, loss, schedule[global_step], eta))
+            mae, mse, _ = evaluate_images(net, val) if val else (math.nan, math.nan, [])
+            elapsed = time.perf_counter() - epoch_clock
+            ctx.log.info(f"{stamp()} Test epoch: {epoch}, time/epoch: {format_eta(elapsed)}, "
+                         f"loss: {np.mean(losses):.6g}, mae: {mae:.3f}, mse: {mse:.3f}")
+            improved = not val or mae < best_mae
+            metrics.write(json.dumps({"type": "epoch", "epoch": epoch, "loss": float(np.mean(losses)),
+                                      "val_mae": mae, "val_mse": mse, "time_s": round(elapsed, 3),
+                                      "best": improved}) + "\n")
+            metrics.flush()
+            if improved:
+                best_mae, best_epoch = (mae if val else math.nan), epoch
+                _save(net, folder / "best.ckpt")
+            _save(train_net, folder / f"mcnn-{epoch}.ckpt",
+                  {"epoch": epoch, "step": epoch * steps, "best_mae": best_mae, "best_epoch": best_epoch})
+            for _, old in _epoch_checkpoints(folder)[:-cfg.keep_checkpoint_max]:
+                old.unlink()
+    last = _epoch_checkpoints(folder)[-1][1]
+    for path in (folder / "best.ckpt", last, metrics_path):
+        ctx.output(path)
+    timed = step_times[1:] or step_times  # the first step includes graph compilation
+    ctx.metrics.update({
+        "epochs": cfg.epochs, "epochs_run": cfg.epochs - start + 1, "steps_per_epoch": steps,
+        "batch_size": cfg.batch_size, "final_loss": float(np.mean(losses)),
+        "best_val_mae": None if math.isnan(best_mae) else round(best_mae, 4), "best_epoch": best_epoch,
+        "ms_per_step": round(1000 * float(np.median(timed)), 3), "workers": 1,
+        "train_time_s": round(time.perf_counter() - clock, 3), "parameters": parameter_count(net),
+        "best_checkpoint": str(folder / "best.ckpt"), "last_checkpoint": str(last),
+        "checkpoint_bytes": (folder / "best.ckpt").stat().st_size, "metrics_file": str(metrics_path),
+    })

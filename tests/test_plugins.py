@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from zoo_core import ModelSpec, ZooError, hookimpl, load_metadata
+from zoo_core.plugin.manager import PluginManager, default_manager
+from zoo_mcnn.config import PRESETS, McnnConfig
+from zoo_mcnn.plugin import zoo_register_models as mcnn_register
+
+
+def install_fake_distribution(root: Path, dist: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
+    """A distribution on sys.path with entry points in the 'zoo.plugins' group, as pip would install it."""
+    info = root / f"{dist.replace('-', '_')}-0.1.dist-info"  # as pip names it
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[zoo.plugins]\n{lines}\n")
+    for name, source in modules.items():
+        (root / f"{name}.py").write_text(textwrap.dedent(source))
+
+
+def spec_named(name: str) -> ModelSpec:
+    metadata = load_metadata(Path(__file__).parents[1] / "plugins" / "mcnn" / "metadata.yaml")
+    return ModelSpec(name=name, metadata=metadata, config_cls=McnnConfig, presets=PRESETS, stages={})
+
+
+def test_mcnn_is_discovered_through_the_entry_point_group():
+    manager = default_manager()
+    assert "mcnn" in manager.models()
+    assert manager.owner("mcnn") == "mcnn (distribution 'zoo')"
+    assert manager.get("mcnn").implemented == ["dataset", "network", "train", "eval"]
+
+
+def test_broken_plugin_is_reported_with_its_distribution_and_skipped(tmp_path, monkeypatch):
+    install_fake_distribution(tmp_path, "zoo-broken", {"broken": "zoo_broken_plugin"},
+                              {"zoo_broken_plugin": "raise RuntimeError('boom at import')\n"})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("ZOO_STRICT_PLUGINS", raising=False)
+    warnings: list[str] = []
+    manager = PluginManager(warn=warnings.append)
+    manager.load_entry_points()
+    assert "mcnn" in manager.models()
+    assert len(warnings) == 1
+    assert "plugin 'broken' from distribution 'zoo-broken' was skipped: RuntimeError: boom at import" in warnings[0]
+    monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
+    with pytest.raises(ZooError, match="zoo-broken.*ZOO_STRICT_PLUGINS is set"):
+        PluginManager(warn=warnings.append).load_entry_points()
+
+
+def test_broken_plugin_does_not_break_the_cli(tmp_path, monkeypatch, cli):
+    install_fake_distribution(tmp_path, "zoo-broken", {"broken": "zoo_missing_module"}, {})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = cli("list")
+    assert code == 0 and "mcnn" in out
+    assert "distribution 'zoo-broken' was skipped: ModuleNotFoundError" in err
+
+
+def test_two_plugins_claiming_one_name_is_an_error_naming_both(tmp_path, monkeypatch):
+    install_fake_distribution(tmp_path, "zoo-copycat", {"copycat": "zoo_copycat_plugin"}, {"zoo_copycat_plugin": """
+        from zoo_core import hookimpl
+        from tests.test_plugins import spec_named
+
+        @hookimpl
+        def zoo_register_models(register):
+            register(spec_named("mcnn"))
+    """})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ZooError) as info:
+        default_manager().models()
+    message = str(info.value)
+    assert "model 'mcnn' is registered twice" in message
+    assert "distribution 'zoo'" in message and "distribution 'zoo-copycat'" in message
+
+
+def test_invalid_model_is_skipped_with_a_warning():
+    warnings: list[str] = []
+    manager = PluginManager(warn=warnings.append)
+
+    class Bad:
+        @hookimpl
+        def zoo_register_models(self, register):
+            register(spec_named("Not A Name"))
+
+    class NotASpec:
+        @hookimpl
+        def zoo_register_models(self, register):
+            register({"name": "dict"})
+
+    manager.register(Bad(), "bad")
+    manager.register(NotASpec(), "notaspec")
+    manager.register(__import__("zoo_mcnn.plugin", fromlist=["x"]), "mcnn")
+    assert list(manager.models()) == ["mcnn"]
+    assert any("'bad'" in w and "name must be lower-case" in w for w in warnings)
+    assert any("'notaspec'" in w and "expected ModelSpec" in w for w in warnings)
+
+
+def test_stage_finished_hook_sees_every_record(tmp_path, cli, monkeypatch):
+    seen = []
+
+    class Observer:
+        @hookimpl
+        def zoo_stage_finished(self, record):
+            seen.append((record.stage, record.status))
+
+    original = PluginManager.load_entry_points
+
+    def load_with_observer(self):
+        original(self)
+        self.register(Observer(), "observer")
+
+    monkeypatch.setattr(PluginManager, "load_entry_points", load_with_observer)
+    code, _, _ = cli("run", "mcnn", "--stage", "dataset", "--preset", "smoke", "--workdir", str(tmp_path / "w"))
+    assert code == 0
+    assert seen == [("dataset", "ok")]
+    code, _, _ = cli("run", "mcnn", "--stage", "dataset", "--data", str(tmp_path / "nope"),
+                     "--workdir", str(tmp_path / "w"))
+    assert code == 1
+    assert seen[-1] == ("dataset", "failed")
+
+
+def test_mcnn_registers_one_spec():
+    registered = []
+    mcnn_register(registered.append)
+    assert [spec.name for spec in registered] == ["mcnn"]

@@ -1,0 +1,60 @@
+"""The library API the CLI is a thin layer over: list models, describe one, run stages, read records."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import resolve_config
+from .model import ModelSpec
+from .plugin.manager import PluginManager, default_manager
+from .records import RecordStore, RunRecord
+from .runner import Plan, Runner
+
+
+def default_workdir(model: str) -> Path:
+    return Path("runs") / model
+
+
+def model_info(spec: ModelSpec) -> dict[str, Any]:
+    """What ``zoo info`` shows: metadata, stages, presets, and every config key with type, default, description."""
+    schema = spec.config_cls.model_json_schema()["properties"]
+    keys = {}
+    for name, field in spec.config_cls.model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        keys[name] = {"type": schema[name].get("type", schema[name].get("anyOf", "")), "default": field.default,
+                      "stage": extra.get("stage"), "description": field.description or ""}
+    return {
+        "name": spec.name,
+        "summary": spec.summary,
+        "stages": {stage: ("implemented" if stage in spec.stages else "not implemented")
+                   for stage in ("dataset", "network", "train", "eval", "export", "convert", "infer")},
+        "presets": {name: dict(values) for name, values in spec.presets.items()},
+        "config": keys,
+        "metadata": spec.metadata.model_dump(mode="json"),
+    }
+
+
+def prepare_run(model: str, stages: str, preset: str = "default", config_file: str | Path | None = None,
+                sets: Sequence[str] = (), data: str | Path | None = None, workdir: str | Path | None = None,
+                resume: bool = False, quiet: bool = False, manager: PluginManager | None = None,
+                ) -> tuple[Runner, Plan]:
+    """Validate everything (model, stages, config, data path) before any stage starts."""
+    manager = manager or default_manager()
+    spec = manager.get(model)
+    config = resolve_config(spec.config_cls, spec.presets, preset, config_file, sets)
+    runner = Runner(spec, config, preset, Path(workdir) if workdir else default_workdir(model),
+                    Path(data) if data is not None else None, resume, quiet, on_record=manager.stage_finished)
+    return runner, runner.plan(stages)
+
+
+def run(model: str, stages: str, *, on_plan: Callable[[Plan], None] = lambda plan: None,
+        **options: Any) -> list[RunRecord]:
+    """Run ``stages`` of ``model``; returns the records written. Raises ZooError on the first failing stage."""
+    runner, plan = prepare_run(model, stages, **options)
+    on_plan(plan)
+    return [runner.run_stage(stage) for stage in plan.stages]
+
+
+def runs(model: str, workdir: str | Path | None = None) -> list[RunRecord]:
+    return RecordStore(Path(workdir) if workdir else default_workdir(model)).all()

@@ -1,0 +1,140 @@
+"""The ``zoo`` command: a thin layer over :mod:`zoo_core.api` (parse, call, print human text or JSON)."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from . import api
+from .errors import ZooError
+from .metadata import metadata_json_schema
+from .plugin.manager import default_manager
+from .records import RunRecord
+from .runner import Plan
+
+
+def _json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """zoo: train, export, document and check model-zoo deliveries through model plugins."""
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_models(as_json: bool) -> None:
+    """List the installed models."""
+    manager = default_manager()
+    rows = [{"name": s.name, "summary": s.summary, "version": s.metadata.version,
+             "framework": f"{s.metadata.framework} {s.metadata.framework_version}", "stages": s.implemented,
+             "plugin": manager.owner(s.name)} for s in manager.models().values()]
+    if as_json:
+        _json({"models": rows, "failed_plugins": [f.__dict__ for f in manager.failures]})
+        return
+    if not rows:
+        click.echo("no models installed (plugins register them through the 'zoo.plugins' entry-point group)")
+    for row in rows:
+        click.echo(f"{row['name']:<12} {row['version']:<6} {row['framework']:<18} {row['summary']}")
+        click.echo(f"{'':<12} stages: {', '.join(row['stages'])}")
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def info(model: str, as_json: bool) -> None:
+    """Describe MODEL: metadata, stages, presets and every config key."""
+    data = api.model_info(default_manager().get(model))
+    if as_json:
+        _json(data)
+        return
+    meta = data["metadata"]
+    click.echo(f"{data['name']}: {data['summary']}")
+    click.echo(f"  version {meta['version']}, {meta['framework']} {meta['framework_version']}, "
+               f"category {meta['category']}, formats {'/'.join(meta['model_formats'])}")
+    click.echo("  stages: " + ", ".join(f"{k} ({v})" for k, v in data["stages"].items()))
+    click.echo("  presets: " + ", ".join(data["presets"]))
+    click.echo("  config keys (stage, default):")
+    for key, item in data["config"].items():
+        click.echo(f"    {key:<22} {item['stage'] or '-':<8} {item['default']!r:<14} {item['description']}")
+
+
+def _print_plan(plan: Plan, model: str) -> None:
+    if plan.not_implemented:
+        click.echo(f"not implemented by {model}, not run: {', '.join(plan.not_implemented)}")
+    for stage, why in plan.added.items():
+        click.echo(f"running '{stage}' first: {why}")
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--stage", "stages", required=True, help="Stage(s): dataset,network,train,eval,... or all.")
+@click.option("--preset", default="default", show_default=True, help="Named config preset of the model.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file of config overrides.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override one config key (repeatable).")
+@click.option("--data", type=click.Path(), help="Input data (the dataset stage: a ShanghaiTech or CSV layout).")
+@click.option("--workdir", type=click.Path(file_okay=False), help="Work directory [default: runs/MODEL].")
+@click.option("--resume", is_flag=True, help="Continue training from the newest complete checkpoint.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run records as JSON at the end.")
+def run(model: str, stages: str, preset: str, config_file: str | None, sets: tuple[str, ...], data: str | None,
+        workdir: str | None, resume: bool, as_json: bool) -> None:
+    """Run stages of MODEL, writing a run record per stage."""
+    records: list[RunRecord] = []
+    runner, plan = api.prepare_run(model, stages, preset=preset, config_file=config_file, sets=sets, data=data,
+                                   workdir=workdir, resume=resume, quiet=as_json)
+    if not as_json:
+        _print_plan(plan, model)
+    for stage in plan.stages:
+        if not as_json:
+            click.echo(f"== {model}: {stage} (preset {preset}) ==")
+        record = runner.run_stage(stage)
+        records.append(record)
+        if not as_json:
+            metrics = ", ".join(f"{k}={v}" for k, v in record.metrics.items() if isinstance(v, (int, float)))
+            click.echo(f"{stage}: {record.status} in {record.duration_s:.1f} s"
+                       + (f" ({metrics})" if metrics else "")
+                       + f"; record {runner.store.folder / (record.run_id + '.json')}")
+    if as_json:
+        _json({"records": [r.model_dump(mode="json") for r in records], "not_implemented": plan.not_implemented})
+
+
+@cli.command("runs")
+@click.argument("model")
+@click.option("--workdir", type=click.Path(file_okay=False), help="Work directory [default: runs/MODEL].")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_runs(model: str, workdir: str | None, as_json: bool) -> None:
+    """List the recorded stage runs of MODEL."""
+    records = api.runs(model, workdir)
+    if as_json:
+        _json([r.model_dump(mode="json") for r in records])
+        return
+    if not records:
+        click.echo(f"no runs recorded in {workdir or api.default_workdir(model)}")
+    for r in records:
+        metrics = ", ".join(f"{k}={v}" for k, v in r.metrics.items() if isinstance(v, (int, float)))
+        click.echo(f"{r.run_id:<34} {r.stage:<8} {r.status:<11} {r.duration_s:>8.1f}s  {r.preset:<8} {metrics}")
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(["metadata", "record"]), default="metadata")
+def schema(what: str) -> None:
+    """Print the JSON Schema of model metadata (default) or of a run record."""
+    _json(metadata_json_schema() if what == "metadata" else RunRecord.model_json_schema())
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        code = cli.main(args=argv, prog_name="zoo", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("zoo: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ZooError as exc:
+        click.echo(f"zoo: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,102 @@
+"""Model configuration: a typed pydantic class per model, named presets, YAML files and ``--set`` overrides.
+
+Resolution order (later wins): the config class defaults, the preset, ``--config FILE.yaml``, each ``--set k=v``.
+Every config field names the stage that reads it (``setting(..., stage="dataset")``) so the runner can tell
+which settings a stage's outputs depend on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import UsageError, ZooError, did_you_mean
+
+
+class ModelConfig(BaseModel):
+    """Base class for a model's config: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def setting(default: Any, description: str, stage: str, **constraints: Any) -> Any:
+    """A config field with the stage that reads it (shown in docs and used for stage fingerprints)."""
+    return Field(default, description=description, json_schema_extra={"stage": stage}, **constraints)
+
+
+def keys_for_stage(config_cls: type[ModelConfig], stage: str) -> list[str]:
+    return [name for name, field in config_cls.model_fields.items()
+            if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("stage") == stage]
+
+
+def fingerprint(config: ModelConfig, keys: Sequence[str], extra: Mapping[str, Any] | None = None) -> str:
+    """A short hash of the given config values (and extra inputs), to tell whether an output is still current."""
+    payload = {key: getattr(config, key) for key in keys} | dict(extra or {})
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def parse_set(item: str) -> tuple[str, Any]:
+    """``key=value`` -> (key, value); the value is read as YAML (numbers, lists, booleans), else kept as text."""
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise UsageError(f"--set {item!r}: expected key=value, e.g. --set epochs=10")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, raw if value is None else value
+
+
+def _validate(config_cls: type[ModelConfig], data: dict[str, Any], origin: Mapping[str, str]) -> ModelConfig:
+    unknown = [key for key in data if key not in config_cls.model_fields]
+    if unknown:
+        key = unknown[0]
+        raise UsageError(f"{origin.get(key, 'config')}: unknown config key '{key}'"
+                         f"{did_you_mean(key, config_cls.model_fields)}")
+    try:
+        return config_cls.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = err["msg"].removeprefix("Value error, ")
+        if not err["loc"]:
+            raise UsageError(f"config: {msg}") from None
+        key = str(err["loc"][0])
+        raise UsageError(f"{origin.get(key, 'config')}: {key}={data.get(key)!r}: {msg}") from None
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ZooError(f"{path}: cannot read config file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ZooError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ZooError(f"{path}: a config file must be a mapping of key: value")
+    return data
+
+
+def resolve_config(config_cls: type[ModelConfig], presets: Mapping[str, Mapping[str, Any]], preset: str = "default",
+                   config_file: str | Path | None = None, sets: Sequence[str] = ()) -> ModelConfig:
+    """Build the validated config from a preset, an optional YAML file and ``key=value`` overrides."""
+    if preset not in presets:
+        raise UsageError(f"unknown preset '{preset}'{did_you_mean(preset, presets)}")
+    data: dict[str, Any] = dict(presets[preset])
+    origin = {key: f"preset '{preset}'" for key in data}
+    if config_file is not None:
+        from_file = load_config_file(config_file)
+        data.update(from_file)
+        origin.update({key: str(config_file) for key in from_file})
+    for item in sets:
+        key, value = parse_set(item)
+        data[key] = value
+        origin[key] = "--set"
+    return _validate(config_cls, data, origin)

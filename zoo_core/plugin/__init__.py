@@ -1,0 +1,27 @@
+"""The plugin contract. The shortest plugin is a module with one hook, named in an entry point::
+
+    # pyproject.toml
+    [project.entry-points."zoo.plugins"]
+    mymodel = "my_package.plugin"
+
+    # my_package/plugin.py
+    from zoo_core.plugin import hookimpl
+    from zoo_core import ModelSpec
+
+    @hookimpl
+    def zoo_register_models(register):
+        register(ModelSpec(name="mymodel", metadata=..., config_cls=..., presets={"default": {}},
+                           stages={"train": train}))
+
+The hooks and their arguments are in :mod:`zoo_core.plugin.spec`.
+"""
+from __future__ import annotations
+
+import pluggy
+
+NAME = "zoo"
+ENTRY_POINT_GROUP = "zoo.plugins"
+hookimpl = pluggy.HookimplMarker(NAME)
+hookspec = pluggy.HookspecMarker(NAME)
+
+__all__ = ["ENTRY_POINT_GROUP", "NAME", "hookimpl", "hookspec"]

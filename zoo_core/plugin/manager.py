@@ -1,0 +1,128 @@
+"""The plugin manager facade: entry-point loading with fault isolation, model registry, hook calls.
+
+This module is the only code that touches ``pm.hook``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata as importlib_metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from ..errors import UsageError, ZooError, did_you_mean
+from ..model import ModelSpec
+from . import ENTRY_POINT_GROUP, NAME, spec
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    name: str
+    distribution: str
+    reason: str
+
+
+def _strict() -> bool:
+    return os.environ.get("ZOO_STRICT_PLUGINS", "") not in ("", "0")
+
+
+def _default_warn(message: str) -> None:
+    print(f"zoo: warning: {message}", file=sys.stderr)
+
+
+class PluginManager:
+    """Loads plugins and knows their models. ``warn`` receives one line per plugin that was skipped."""
+
+    def __init__(self, warn: Callable[[str], None] = _default_warn) -> None:
+        self._pm = pluggy.PluginManager(NAME)
+        self._pm.add_hookspecs(spec)
+        self._warn = warn
+        self._dists: dict[str, str] = {}
+        self._models: dict[str, ModelSpec] | None = None
+        self.failures: list[PluginFailure] = []
+
+    def _fail(self, name: str, dist: str, reason: str) -> None:
+        message = f"plugin '{name}' from distribution '{dist}' was skipped: {reason}"
+        if _strict():
+            raise ZooError(f"{message} (ZOO_STRICT_PLUGINS is set)")
+        self.failures.append(PluginFailure(name, dist, reason))
+        self._warn(f"{message} (set ZOO_STRICT_PLUGINS=1 to make this fatal)")
+
+    def load_entry_points(self) -> None:
+        for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = ep.dist.name if ep.dist is not None else "(unknown distribution)"
+            if self._pm.has_plugin(ep.name):
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:  # a broken third-party plugin must not take the CLI down
+                self._fail(ep.name, dist, f"{type(exc).__name__}: {exc}")
+                continue
+            self.register(module, ep.name, dist)
+
+    def register(self, plugin: ModuleType | object, name: str, distribution: str = "(registered in process)") -> None:
+        try:
+            self._pm.register(plugin, name=name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            self._fail(name, distribution, f"{type(exc).__name__}: {exc}")
+            return
+        self._dists[name] = distribution
+        self._models = None
+
+    def models(self) -> dict[str, ModelSpec]:
+        """Every registered model by name; two plugins claiming one name is an error naming both."""
+        if self._models is not None:
+            return self._models
+        models: dict[str, ModelSpec] = {}
+        owners: dict[str, str] = {}
+        for impl in reversed(self._pm.hook.zoo_register_models.get_hookimpls()):
+            owner = f"{impl.plugin_name} (distribution '{self._dists.get(impl.plugin_name, '?')}')"
+            registered: list[Any] = []
+            try:
+                impl.function(register=registered.append)
+            except ZooError as exc:
+                self._fail(impl.plugin_name, self._dists.get(impl.plugin_name, "?"), str(exc))
+                continue
+            except Exception as exc:
+                self._fail(impl.plugin_name, self._dists.get(impl.plugin_name, "?"), f"{type(exc).__name__}: {exc}")
+                continue
+            for model in registered:
+                if not isinstance(model, ModelSpec):
+                    self._fail(impl.plugin_name, self._dists.get(impl.plugin_name, "?"),
+                               f"register() got {type(model).__name__}, expected ModelSpec")
+                    continue
+                if model.name in models:
+                    raise ZooError(f"model '{model.name}' is registered twice: by {owners[model.name]} and by "
+                                   f"{owner}; uninstall or disable one of them")
+                models[model.name] = model
+                owners[model.name] = owner
+        self._models = models
+        self._owners = owners
+        return models
+
+    def owner(self, model: str) -> str:
+        self.models()
+        return self._owners[model]
+
+    def get(self, name: str) -> ModelSpec:
+        models = self.models()
+        if name not in models:
+            raise UsageError(f"unknown model '{name}'{did_you_mean(name, models)}")
+        return models[name]
+
+    def stage_finished(self, record: Any) -> None:
+        try:
+            self._pm.hook.zoo_stage_finished(record=record)
+        except Exception as exc:
+            self._warn(f"a zoo_stage_finished hook raised {type(exc).__name__}: {exc}")
+
+
+def default_manager() -> PluginManager:
+    """A manager with every installed plugin loaded."""
+    manager = PluginManager()
+    manager.load_entry_points()
+    return manager

@@ -1,0 +1,126 @@
+"""Run records: one JSON file per stage run, the single source of truth for docs and checks."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from .io import atomic_write_json, sha256_file
+
+Status = Literal["ok", "failed", "interrupted"]
+RECORD_SCHEMA_VERSION = 1
+_PACKAGES = ("zoo", "mindspore", "numpy", "opencv-python-headless", "scipy", "onnxruntime")
+
+
+class Artifact(BaseModel):
+    path: str
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, base: Path) -> "Artifact":
+        path = Path(path)
+        try:
+            shown = str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            shown = str(path.resolve())
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file())
+            digest = ",".join(sha256_file(p) for p in files)
+            return cls(path=shown + "/", size=sum(p.stat().st_size for p in files),
+                       sha256=hashlib.sha256(digest.encode()).hexdigest())
+        return cls(path=shown, size=path.stat().st_size, sha256=sha256_file(path))
+
+
+class Environment(BaseModel):
+    python: str
+    platform: str
+    processor: str
+    cores: int
+    packages: dict[str, str]
+    isa: dict[str, str]
+    device: str | None = None
+
+    @classmethod
+    def current(cls, runtime: dict[str, str] | None = None) -> "Environment":
+        runtime = dict(runtime or {})
+        packages = {}
+        for name in _PACKAGES:
+            try:
+                packages[name] = importlib_metadata.version(name)
+            except importlib_metadata.PackageNotFoundError:
+                pass
+        return cls(python=platform.python_version(), platform=platform.platform(), processor=_cpu_name(),
+                   cores=os.cpu_count() or 1, packages=packages, isa=_isa_facts(),
+                   device=runtime.get("device"))
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _isa_facts() -> dict[str, str]:
+    from .runtime import isa_facts
+    return isa_facts()
+
+
+class RunRecord(BaseModel):
+    schema_version: int = RECORD_SCHEMA_VERSION
+    run_id: str
+    model: str
+    stage: str
+    status: Status
+    started: dt.datetime
+    ended: dt.datetime
+    duration_s: float
+    preset: str
+    config: dict[str, Any]
+    fingerprint: str
+    data: str | None = None
+    environment: Environment
+    inputs: list[Artifact] = []
+    outputs: list[Artifact] = []
+    metrics: dict[str, Any] = {}
+    warnings: list[str] = []
+    error: str | None = None
+    log: str
+
+
+class RecordStore:
+    """The records of one model's work directory: ``<workdir>/records/<run_id>.json``."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = Path(workdir)
+        self.folder = self.workdir / "records"
+
+    def write(self, record: RunRecord) -> Path:
+        return atomic_write_json(self.folder / f"{record.run_id}.json", record.model_dump(mode="json"))
+
+    def all(self, stage: str | None = None) -> list[RunRecord]:
+        """Every readable record, oldest first; unreadable files are skipped (they are reported by ``zoo runs``)."""
+        records = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                record = RunRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, ValidationError):
+                continue
+            if stage is None or record.stage == stage:
+                records.append(record)
+        return sorted(records, key=lambda r: (r.started, r.run_id))
+
+    def latest(self, stage: str, status: Status = "ok") -> RunRecord | None:
+        matching = [r for r in self.all(stage) if r.status == status]
+        return matching[-1] if matching else None

@@ -1,0 +1,158 @@
+"""The stage runner: plans stages, runs each with a log, and writes one run record per stage run."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .config import ModelConfig, fingerprint, keys_for_stage
+from .errors import UsageError, ZooError, did_you_mean
+from .model import STAGES, ModelSpec, StageContext
+from .records import Artifact, Environment, RecordStore, RunRecord
+from .runtime.mindspore_env import runtime_facts
+
+
+@dataclass
+class Plan:
+    stages: list[str]
+    not_implemented: list[str] = field(default_factory=list)
+    added: dict[str, str] = field(default_factory=dict)  # prerequisite stage -> why it was added
+
+
+def parse_stages(spec: ModelSpec, text: str) -> Plan:
+    """``dataset,train`` or ``all`` -> the stages to run, in pipeline order."""
+    wanted = [part.strip() for part in text.split(",") if part.strip()]
+    if not wanted:
+        raise UsageError("--stage is empty; give one or more of " + ", ".join(STAGES) + ", or all")
+    if wanted == ["all"]:
+        return Plan(spec.implemented, [s for s in STAGES if s not in spec.stages])
+    for stage in wanted:
+        if stage not in STAGES:
+            raise UsageError(f"unknown stage '{stage}'{did_you_mean(stage, (*STAGES, 'all'))}")
+        if stage not in spec.stages:
+            raise UsageError(f"model '{spec.name}' does not implement stage '{stage}'; "
+                             f"it implements: {', '.join(spec.implemented)}")
+    return Plan([s for s in STAGES if s in wanted])
+
+
+def stage_fingerprint(spec: ModelSpec, config: ModelConfig, stage: str) -> str:
+    return fingerprint(config, keys_for_stage(spec.config_cls, stage))
+
+
+def add_prerequisites(spec: ModelSpec, plan: Plan, config: ModelConfig, store: RecordStore,
+                      data: Path | None) -> Plan:
+    """Put in front any stage whose outputs a planned stage reads and that has no current record."""
+    for stage in list(plan.stages):
+        for need in spec.requires.get(stage, ()):
+            if need in plan.stages:
+                continue
+            record = store.latest(need)
+            if record is None:
+                why = "it has no successful run yet"
+            elif record.fingerprint != stage_fingerprint(spec, config, need):
+                why = "its settings changed since its last run"
+            elif data is not None and record.data != str(data):
+                why = f"--data {data} differs from its last run's data"
+            else:
+                continue
+            plan.stages.insert(plan.stages.index(stage), need)
+            plan.added[need] = why
+    plan.stages = [s for s in STAGES if s in plan.stages]
+    return plan
+
+
+class _TqdmHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        tqdm.write(self.format(record), file=sys.stdout)
+
+
+def _logger(run_id: str, log_path: Path, quiet: bool) -> logging.Logger:
+    log = logging.getLogger(f"zoo.run.{run_id}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = [logging.FileHandler(log_path, encoding="utf-8")]
+    if not quiet:
+        handlers.append(_TqdmHandler())
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+    return log
+
+
+def _artifacts(paths: Sequence[Path], base: Path) -> list[Artifact]:
+    seen: dict[str, Artifact] = {}
+    for path in paths:
+        if Path(path).exists():
+            artifact = Artifact.of(Path(path), base)
+            seen[artifact.path] = artifact
+    return list(seen.values())
+
+
+class Runner:
+    """Runs a model's stages in one work directory and records every run."""
+
+    def __init__(self, spec: ModelSpec, config: ModelConfig, preset: str, workdir: Path,
+                 data: Path | None = None, resume: bool = False, quiet: bool = False,
+                 on_record=lambda record: None) -> None:
+        self.spec, self.config, self.preset = spec, config, preset
+        self.workdir = Path(workdir)
+        self.data = Path(data) if data is not None else None
+        self.resume, self.quiet = resume, quiet
+        self.store = RecordStore(self.workdir)
+        self.on_record = on_record
+
+    def plan(self, stages: str) -> Plan:
+        return add_prerequisites(self.spec, parse_stages(self.spec, stages), self.config, self.store, self.data)
+
+    def run_stage(self, stage: str) -> RunRecord:
+        started = dt.datetime.now(dt.timezone.utc).astimezone()
+        run_id = f"{started:%Y%m%d-%H%M%S-%f}-{stage}"
+        log_path = self.workdir / "logs" / f"{run_id}.log"
+        log = _logger(run_id, log_path, self.quiet)
+        ctx = StageContext(model=self.spec, stage=stage, config=self.config, workdir=self.workdir,
+                           records=self.store, log=log, data=self.data, resume=self.resume)
+        status, error, failure = "ok", None, None
+        clock = time.perf_counter()
+        try:
+            self.spec.stages[stage](ctx)
+        except ZooError as exc:
+            status, error, failure = "failed", str(exc), exc
+        except KeyboardInterrupt:
+            status, error = "interrupted", "interrupted by the user"
+            failure = ZooError(f"{stage} interrupted; continue with `zoo run {self.spec.name} --stage {stage} "
+                               f"--resume`" if stage == "train" else f"{stage} interrupted")
+            failure.exit_code = 130
+        except Exception as exc:  # a bug: keep the traceback in the log, show one line
+            log.error(traceback.format_exc())
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            failure = ZooError(f"{stage} failed with an internal error: {error} (traceback in {log_path})")
+            if os.environ.get("ZOO_DEBUG"):
+                raise
+        finally:
+            for handler in list(log.handlers):
+                handler.close()
+                log.removeHandler(handler)
+        duration = time.perf_counter() - clock
+        record = RunRecord(
+            run_id=run_id, model=self.spec.name, stage=stage, status=status, started=started,
+            ended=dt.datetime.now(dt.timezone.utc).astimezone(), duration_s=round(duration, 3),
+            preset=self.preset, config=self.config.model_dump(mode="json"),
+            fingerprint=stage_fingerprint(self.spec, self.config, stage),
+            data=str(ctx.data) if ctx.data is not None else None,
+            environment=Environment.current(runtime_facts()),
+            inputs=_artifacts(ctx.inputs, self.workdir), outputs=_artifacts(ctx.outputs, self.workdir),
+            metrics=ctx.metrics, warnings=ctx.warnings, error=error, log=str(log_path))
+        self.store.write(record)
+        self.on_record(record)
+        if failure is not None:
+            raise failure
+        return record
