@@ -77,7 +77,7 @@ def test_smoke_preset_runs_every_stage_and_records_it(tmp_path):
         assert record.config["epochs"] == 2
         assert record.environment.packages["mindspore"] and record.environment.cores >= 1
         assert "ONEDNN_MAX_CPU_ISA" in record.environment.isa
-        assert Path(record.log).is_file()
+        assert (workdir / record.log).is_file()
         for artifact in record.outputs:
             path = workdir / artifact.path
             if path.is_file():

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .config import resolve_config
-from .model import ModelSpec
+from .model import STAGES, ModelSpec
 from .plugin.manager import PluginManager, default_manager
 from .records import RecordStore, RunRecord
 from .runner import Plan, Runner
@@ -27,8 +27,7 @@ def model_info(spec: ModelSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
         "summary": spec.summary,
-        "stages": {stage: ("implemented" if stage in spec.stages else "not implemented")
-                   for stage in ("dataset", "network", "train", "eval", "export", "convert", "infer")},
+        "stages": {stage: ("implemented" if stage in spec.stages else "not implemented") for stage in STAGES},
         "presets": {name: dict(values) for name, values in spec.presets.items()},
         "config": keys,
         "metadata": spec.metadata.model_dump(mode="json"),

@@ -78,6 +78,8 @@ def _isa_facts() -> dict[str, str]:
 
 
 class RunRecord(BaseModel):
+    """One stage run. Paths (artifacts, ``log``) are relative to the work directory when inside it."""
+
     schema_version: int = RECORD_SCHEMA_VERSION
     run_id: str
     model: str

@@ -128,8 +128,8 @@ class Runner:
             status, error, failure = "failed", str(exc), exc
         except KeyboardInterrupt:
             status, error = "interrupted", "interrupted by the user"
-            failure = ZooError(f"{stage} interrupted; continue with `zoo run {self.spec.name} --stage {stage} "
-                               f"--resume`" if stage == "train" else f"{stage} interrupted")
+            failure = ZooError(f"{stage} interrupted; continue with "
+                               f"`zoo run {self.spec.name} --stage {stage} --resume`")
             failure.exit_code = 130
         except Exception as exc:  # a bug: keep the traceback in the log, show one line
             log.error(traceback.format_exc())
@@ -141,6 +141,9 @@ class Runner:
             for handler in list(log.handlers):
                 handler.close()
                 log.removeHandler(handler)
+        if error is not None:
+            with open(log_path, "a", encoding="utf-8") as handle:
+                handle.write(f"{status}: {error}\n")
         duration = time.perf_counter() - clock
         record = RunRecord(
             run_id=run_id, model=self.spec.name, stage=stage, status=status, started=started,
@@ -150,7 +153,7 @@ class Runner:
             data=str(ctx.data) if ctx.data is not None else None,
             environment=Environment.current(runtime_facts()),
             inputs=_artifacts(ctx.inputs, self.workdir), outputs=_artifacts(ctx.outputs, self.workdir),
-            metrics=ctx.metrics, warnings=ctx.warnings, error=error, log=str(log_path))
+            metrics=ctx.metrics, warnings=ctx.warnings, error=error, log=str(log_path.relative_to(self.workdir)))
         self.store.write(record)
         self.on_record(record)
         if failure is not None:

@@ -21,7 +21,7 @@ class McnnConfig(ModelConfig):
                              "dataset")
     synthetic_train: int = setting(300, "Synthetic training images (used when --data is not given).", "dataset", ge=2)
     synthetic_test: int = setting(182, "Synthetic test images (used when --data is not given).", "dataset", ge=1)
-    synthetic_size: int = setting(512, "Side of the square synthetic images, in pixels (multiple of 16).",
+    synthetic_size: int = setting(1024, "Side of the square synthetic images, in pixels (multiple of 16).",
                                   "dataset", ge=64)
     synthetic_max_count: int = setting(400, "Largest head count of a synthetic image (smallest: 3).", "dataset",
                                        ge=4)

@@ -46,7 +46,7 @@ def evaluate_images(net, images: list[Image]) -> tuple[float, float, list[tuple[
 def resolve_checkpoint(ctx: StageContext) -> Path:
     if ctx.config.checkpoint:
         return Path(ctx.config.checkpoint)
-    return Path(ctx.latest("train").metrics["best_checkpoint"])
+    return ctx.workdir / ctx.latest("train").metrics["best_checkpoint"]  # recorded relative to the workdir
 
 
 def run_eval(ctx: StageContext) -> None:

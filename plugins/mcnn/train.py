@@ -174,6 +174,8 @@ def run_train(ctx: StageContext) -> None:
         "best_val_mae": None if math.isnan(best_mae) else round(best_mae, 4), "best_epoch": best_epoch,
         "ms_per_step": round(1000 * float(np.median(timed)), 3), "workers": 1,
         "train_time_s": round(time.perf_counter() - clock, 3), "parameters": parameter_count(net),
-        "best_checkpoint": str(folder / "best.ckpt"), "last_checkpoint": str(last),
-        "checkpoint_bytes": (folder / "best.ckpt").stat().st_size, "metrics_file": str(metrics_path),
+        "best_checkpoint": str((folder / "best.ckpt").relative_to(ctx.workdir)),
+        "last_checkpoint": str(last.relative_to(ctx.workdir)),
+        "checkpoint_bytes": (folder / "best.ckpt").stat().st_size,
+        "metrics_file": str(metrics_path.relative_to(ctx.workdir)),
     })

@@ -43,6 +43,7 @@ class PluginManager:
         self._warn = warn
         self._dists: dict[str, str] = {}
         self._models: dict[str, ModelSpec] | None = None
+        self._owners: dict[str, str] = {}
         self.failures: list[PluginFailure] = []
 
     def _fail(self, name: str, dist: str, reason: str) -> None:
