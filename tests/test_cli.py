@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from zoo_core.io import sha256_file
+from zoo_core.model import STAGES
 from zoo_core.records import RecordStore
 
 
@@ -32,10 +33,10 @@ def test_light_commands_do_not_import_mindspore(args):
 def test_list_and_info_json(cli):
     code, out, _ = cli("list", "--json")
     models = {m["name"]: m for m in json.loads(out)["models"]}
-    assert code == 0 and models["mcnn"]["stages"] == ["dataset", "network", "train", "eval"]
+    assert code == 0 and models["mcnn"]["stages"] == list(STAGES)
     code, out, _ = cli("info", "mcnn", "--json")
     info = json.loads(out)
-    assert info["stages"]["export"] == "not implemented"
+    assert set(info["stages"].values()) == {"implemented"}
     assert info["config"]["lr"] == {"type": "number", "default": 2.8e-5, "stage": "train",
                                     "description": "Initial learning rate."}
     assert set(info["presets"]) == {"default", "smoke", "demo"}
@@ -45,7 +46,6 @@ def test_list_and_info_json(cli):
     (["info", "mcnm"], "zoo: error: unknown model 'mcnm' (did you mean 'mcnn'?); known: mcnn"),
     (["run", "mcnx", "--stage", "train"], "unknown model 'mcnx' (did you mean 'mcnn'?)"),
     (["run", "mcnn", "--stage", "trian"], "unknown stage 'trian' (did you mean 'train'?)"),
-    (["run", "mcnn", "--stage", "export"], "model 'mcnn' does not implement stage 'export'; it implements: dataset"),
     (["run", "mcnn", "--stage", "train", "--preset", "fast"], "unknown preset 'fast'"),
     (["run", "mcnn", "--stage", "train", "--set", "lr=abc"], "--set: lr='abc': Input should be a valid number"),
     (["run", "mcnn", "--stage", "train", "--set", "epochs=-3"], "epochs=-3: Input should be greater than"),
@@ -64,15 +64,17 @@ def test_smoke_preset_runs_every_stage_and_records_it(tmp_path):
     result = zoo("run", "mcnn", "--stage", "all", "--preset", "smoke", "--workdir", str(workdir))
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "not implemented by mcnn, not run: export, convert, infer" in out
+    assert "not implemented" not in out
+    assert "convert: needs atc, converter_lite" in out
     assert re.search(r"^\[\d{4}-\d\d-\d\d [\d:.]+\] Train epoch: \[2/2\], batch: \[(\d+)/\1\], loss: [\d.e-]+, "
                      r"learning rate: [\d.]+, eta: \d+:\d\d:\d\d$", out, re.M)
     assert "Test epoch: 2, time/epoch: " in out and ", mae: " in out and ", mse: " in out
     assert "baseline (predict the mean training count" in out
     records = RecordStore(workdir).all()
-    assert [r.stage for r in records] == ["dataset", "network", "train", "eval"]
+    assert [r.stage for r in records] == list(STAGES)
     for record in records:
-        assert record.status == "ok" and record.model == "mcnn" and record.preset == "smoke"
+        assert record.status == ("needs_tool" if record.stage == "convert" else "ok")
+        assert record.model == "mcnn" and record.preset == "smoke"
         assert record.ended >= record.started and record.duration_s >= 0
         assert record.config["epochs"] == 2
         assert record.environment.packages["mindspore"] and record.environment.cores >= 1
@@ -82,7 +84,7 @@ def test_smoke_preset_runs_every_stage_and_records_it(tmp_path):
             path = workdir / artifact.path
             if path.is_file():
                 assert artifact.sha256 == sha256_file(path) and artifact.size == path.stat().st_size
-    dataset, network, train, evaluation = records
+    dataset, network, train, evaluation, export, convert, infer = records
     assert dataset.data.endswith("part_S_final") and dataset.metrics["source_kind"] == "synthetic"
     assert network.metrics["parameters"] == 127_953
     assert train.environment.device == "CPU"
@@ -97,7 +99,9 @@ def test_smoke_preset_runs_every_stage_and_records_it(tmp_path):
     assert not list(workdir.rglob("*.tmp*"))
 
     listing = zoo("runs", "mcnn", "--workdir", str(workdir), "--json")
-    assert [r["stage"] for r in json.loads(listing.stdout)] == ["dataset", "network", "train", "eval"]
+    assert [r["stage"] for r in json.loads(listing.stdout)] == list(STAGES)
+    assert infer.metrics["mae"] == pytest.approx(evaluation.metrics["mae"], abs=1e-3)
+    assert convert.needs == ["atc", "converter_lite"]
 
 
 def test_train_runs_dataset_first_only_when_needed(tmp_path, cli):
@@ -137,3 +141,17 @@ def test_csv_test_layout_evaluates_a_checkpoint(tmp_path, cli, shanghaitech):
     assert "evaluation on 2 test images" in out
     code, _, err = cli("run", "mcnn", "--stage", "train", "--workdir", str(tmp_path / "csvrun"))
     assert code == 1 and "has no training split" in err
+
+
+def test_a_stage_the_model_lacks_is_reported_never_skipped_silently():
+    from tests.test_plugins import spec_named
+    from zoo_core.errors import UsageError
+    from zoo_core.runner import parse_stages
+
+    spec = spec_named("partial")
+    spec = type(spec)(**{**spec.__dict__, "stages": {"train": lambda ctx: None}})
+    plan = parse_stages(spec, "all")
+    assert plan.stages == ["train"]
+    assert plan.not_implemented == ["dataset", "network", "eval", "export", "convert", "infer"]
+    with pytest.raises(UsageError, match="model 'partial' does not implement stage 'export'; it implements: train"):
+        parse_stages(spec, "train,export")

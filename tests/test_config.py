@@ -4,6 +4,7 @@ import pytest
 
 from zoo_core import UsageError, ZooError
 from zoo_core.config import keys_for_stage, parse_set, resolve_config
+from zoo_core.model import STAGES
 from zoo_mcnn.config import PRESETS, McnnConfig
 
 
@@ -72,5 +73,5 @@ def test_parse_set_keeps_text():
 
 
 def test_every_setting_names_its_stage():
-    staged = {key for stage in ("dataset", "train", "eval") for key in keys_for_stage(McnnConfig, stage)}
+    staged = {key for stage in STAGES for key in keys_for_stage(McnnConfig, stage)}
     assert staged == set(McnnConfig.model_fields)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from zoo_core import ModelSpec, ZooError, hookimpl, load_metadata
+from zoo_core.model import STAGES
 from zoo_core.plugin.manager import PluginManager, default_manager
 from zoo_mcnn.config import PRESETS, McnnConfig
 from zoo_mcnn.plugin import zoo_register_models as mcnn_register
@@ -31,7 +32,8 @@ def test_mcnn_is_discovered_through_the_entry_point_group():
     manager = default_manager()
     assert "mcnn" in manager.models()
     assert manager.owner("mcnn") == "mcnn (distribution 'zoo')"
-    assert manager.get("mcnn").implemented == ["dataset", "network", "train", "eval"]
+    assert manager.get("mcnn").implemented == list(STAGES)
+    assert set(manager.converters()) == {"atc-onnx", "atc-air", "converter-lite", "onnx-optimize", "onnx-fp16"}
 
 
 def test_broken_plugin_is_reported_with_its_distribution_and_skipped(tmp_path, monkeypatch):
@@ -125,3 +127,24 @@ def test_mcnn_registers_one_spec():
     registered = []
     mcnn_register(registered.append)
     assert [spec.name for spec in registered] == ["mcnn"]
+
+
+def test_plugins_add_converters_and_duplicates_name_both():
+    from zoo_core.convert import Converter, ConvertResult
+
+    def make(name):
+        class Plugin:
+            @hookimpl
+            def zoo_register_converters(self, register):
+                register(Converter(name, "onnx", "txt", None, "test converter",
+                                   lambda job: ConvertResult(name, "ok")))
+        return Plugin()
+
+    manager = PluginManager(warn=lambda message: None)
+    manager.register(make("onnx-to-text"), "texter", "zoo-texter")
+    assert manager.converters()["onnx-to-text"].target_format == "txt"
+    assert "onnx-fp16" in manager.converters()
+    manager.register(make("onnx-fp16"), "copycat", "zoo-copycat")
+    with pytest.raises(ZooError, match="converter 'onnx-fp16' is registered twice: by zoo-converters "
+                                       "\\(distribution 'zoo'\\) and by copycat \\(distribution 'zoo-copycat'\\)"):
+        manager.converters()

@@ -43,7 +43,8 @@ def prepare_run(model: str, stages: str, preset: str = "default", config_file: s
     spec = manager.get(model)
     config = resolve_config(spec.config_cls, spec.presets, preset, config_file, sets)
     runner = Runner(spec, config, preset, Path(workdir) if workdir else default_workdir(model),
-                    Path(data) if data is not None else None, resume, quiet, on_record=manager.stage_finished)
+                    Path(data) if data is not None else None, resume, quiet, on_record=manager.stage_finished,
+                    converters=manager.converters())
     return runner, runner.plan(stages)
 
 

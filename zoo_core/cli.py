@@ -94,7 +94,8 @@ def run(model: str, stages: str, preset: str, config_file: str | None, sets: tup
         records.append(record)
         if not as_json:
             metrics = ", ".join(f"{k}={v}" for k, v in record.metrics.items() if isinstance(v, (int, float)))
-            click.echo(f"{stage}: {record.status} in {record.duration_s:.1f} s"
+            status = f"needs {', '.join(record.needs)}" if record.status == "needs_tool" else record.status
+            click.echo(f"{stage}: {status} in {record.duration_s:.1f} s"
                        + (f" ({metrics})" if metrics else "")
                        + f"; record {runner.store.folder / (record.run_id + '.json')}")
     if as_json:

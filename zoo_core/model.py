@@ -78,6 +78,8 @@ class StageContext:
     outputs: list[Path] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)  # external tools a stage lacked (status "needs_tool")
+    converters: Mapping[str, Any] = field(default_factory=dict)  # name -> zoo_core.convert.Converter
 
     @property
     def stage_dir(self) -> Path:
@@ -101,6 +103,12 @@ class StageContext:
     def output(self, path: str | Path) -> Path:
         self.outputs.append(Path(path))
         return Path(path)
+
+    def need(self, tool: str, message: str) -> None:
+        """Record that part of the stage needs ``tool``, missing here: the stage ends as "needs_tool"."""
+        if tool not in self.needs:
+            self.needs.append(tool)
+        self.log.info("needs %s: %s", tool, message)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from .io import atomic_write_json, sha256_file
 
-Status = Literal["ok", "failed", "interrupted"]
+Status = Literal["ok", "needs_tool", "failed", "interrupted"]
 RECORD_SCHEMA_VERSION = 1
 _PACKAGES = ("zoo", "mindspore", "numpy", "opencv-python-headless", "scipy", "onnxruntime")
 
@@ -98,6 +98,7 @@ class RunRecord(BaseModel):
     metrics: dict[str, Any] = {}
     warnings: list[str] = []
     error: str | None = None
+    needs: list[str] = []  # external tools the stage needed but did not find (status "needs_tool")
     log: str
 
 

@@ -7,9 +7,10 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -102,13 +103,14 @@ class Runner:
 
     def __init__(self, spec: ModelSpec, config: ModelConfig, preset: str, workdir: Path,
                  data: Path | None = None, resume: bool = False, quiet: bool = False,
-                 on_record=lambda record: None) -> None:
+                 on_record=lambda record: None, converters: Mapping[str, Any] | None = None) -> None:
         self.spec, self.config, self.preset = spec, config, preset
         self.workdir = Path(workdir)
         self.data = Path(data) if data is not None else None
         self.resume, self.quiet = resume, quiet
         self.store = RecordStore(self.workdir)
         self.on_record = on_record
+        self.converters = dict(converters or {})
 
     def plan(self, stages: str) -> Plan:
         return add_prerequisites(self.spec, parse_stages(self.spec, stages), self.config, self.store, self.data)
@@ -119,11 +121,14 @@ class Runner:
         log_path = self.workdir / "logs" / f"{run_id}.log"
         log = _logger(run_id, log_path, self.quiet)
         ctx = StageContext(model=self.spec, stage=stage, config=self.config, workdir=self.workdir,
-                           records=self.store, log=log, data=self.data, resume=self.resume)
+                           records=self.store, log=log, data=self.data, resume=self.resume,
+                           converters=self.converters)
         status, error, failure = "ok", None, None
         clock = time.perf_counter()
         try:
             self.spec.stages[stage](ctx)
+            if ctx.needs:
+                status = "needs_tool"
         except ZooError as exc:
             status, error, failure = "failed", str(exc), exc
         except KeyboardInterrupt:
@@ -153,7 +158,7 @@ class Runner:
             data=str(ctx.data) if ctx.data is not None else None,
             environment=Environment.current(runtime_facts()),
             inputs=_artifacts(ctx.inputs, self.workdir), outputs=_artifacts(ctx.outputs, self.workdir),
-            metrics=ctx.metrics, warnings=ctx.warnings, error=error, log=str(log_path.relative_to(self.workdir)))
+            metrics=ctx.metrics, warnings=ctx.warnings, error=error, needs=ctx.needs, log=str(log_path.relative_to(self.workdir)))
         self.store.write(record)
         self.on_record(record)
         if failure is not None:

@@ -40,14 +40,39 @@ class McnnConfig(ModelConfig):
     log_every: int = setting(100, "Log a training line every this many steps.", "train", ge=1)
     pretrained: str | None = setting(None, "Checkpoint to fine-tune from (weights only; a new schedule).", "train")
     # eval
-    checkpoint: str | None = setting(None, "Checkpoint to evaluate (default: best.ckpt of the last training).",
-                                     "eval")
+    checkpoint: str | None = setting(None, "Checkpoint to evaluate and export (default: best.ckpt of the last "
+                                           "training).", "eval")
+    # export
+    export_shape: list[int] = setting([1, 1, 1024, 1024], "Input shape N,C,H,W of the fixed-shape MINDIR/ONNX/AIR "
+                                                          "files (as the Ascend OM needs).", "export")
+    # convert
+    converters: list[str] = setting([], "Converters to run (see `zoo info`); empty: every one whose input format "
+                                        "was exported.", "convert")
+    soc_version: str = setting("Ascend310", "atc --soc_version (Ascend310, Ascend310P3, Ascend910B4...).", "convert")
+    precision_mode: Literal["force_fp16", "allow_fp32_to_fp16", "allow_mix_precision", "must_keep_origin_dtype",
+                            "force_fp32"] = setting("force_fp16", "atc --precision_mode.", "convert")
+    atc_log: Literal["debug", "info", "warning", "error", "null"] = setting("error", "atc --log level.", "convert")
+    # infer
+    backend: Literal["onnxruntime", "mindspore"] = setting(
+        "onnxruntime", "Inference runtime: onnxruntime (fastest on CPU here) or mindspore (MINDIR GraphCell).",
+        "infer")
+    infer_model: str | None = setting(None, "Model file to run (default: the dynamic-shape export of the last "
+                                            "export run for the backend).", "infer")
+    threads: int = setting(0, "Inference threads (0: every core).", "infer", ge=0)
+    overlays: bool = setting(True, "Write a density heat-map overlay PNG per image.", "infer")
 
     @field_validator("lr_steps")
     @classmethod
     def _steps(cls, value: list[float]) -> list[float]:
         if any(not 0 < v < 1 for v in value) or value != sorted(value):
             raise ValueError("must be increasing fractions between 0 and 1, e.g. [0.5, 0.75]")
+        return value
+
+    @field_validator("export_shape")
+    @classmethod
+    def _export_shape(cls, value: list[int]) -> list[int]:
+        if len(value) != 4 or value[1] != 1 or min(value) < 1 or value[2] % 4 or value[3] % 4:
+            raise ValueError("must be [N, 1, H, W] with H and W multiples of 4, e.g. [1, 1, 1024, 1024]")
         return value
 
     @model_validator(mode="after")
@@ -64,7 +89,7 @@ PRESETS: dict[str, dict[str, object]] = {
     # Whole dataset+train+eval in well under a minute on 2 cores (used by the tests).
     "smoke": {"synthetic_train": 6, "synthetic_test": 3, "synthetic_size": 128, "synthetic_max_count": 60,
               "patches_per_image": 4, "patch_pad": 32, "val_fraction": 0.2, "epochs": 2, "batch_size": 4,
-              "lr": 1e-4, "log_every": 5},
+              "lr": 1e-4, "log_every": 5, "export_shape": [1, 1, 128, 128]},
     # The README's first command: a few minutes on 2 cores, clearly better than predicting the mean count.
     "demo": {"synthetic_train": 80, "synthetic_test": 30, "synthetic_size": 256, "synthetic_max_count": 300,
              "patch_pad": 64, "epochs": 12, "batch_size": 4, "lr": 1e-4, "log_every": 50},

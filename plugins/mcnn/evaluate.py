@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from zoo_core import StageContext, ZooError, atomic_write_text, load_mindspore, 
 
 from .dataset import iter_images, read_manifest
 from .network import build_network, load_weights
+from .scores import count_errors
 
 ms = load_mindspore()
 
@@ -25,12 +25,6 @@ def load_images(paths: list[Path]) -> list[Image]:
         with np.load(path) as data:
             images.append((path.stem, data["image"], float(data["count"])))
     return images
-
-
-def count_errors(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
-    """(MAE, MSE) of counts, where MSE is the root of the mean squared error, as the literature reports it."""
-    diff = np.asarray(predicted, dtype=np.float64) - np.asarray(truth, dtype=np.float64)
-    return float(np.mean(np.abs(diff))), float(math.sqrt(np.mean(diff * diff)))
 
 
 def evaluate_images(net, images: list[Image]) -> tuple[float, float, list[tuple[str, float, float]]]:

@@ -13,7 +13,8 @@ from .config import PRESETS, McnnConfig
 
 HERE = Path(__file__).parent
 STAGES = {"dataset": "dataset:run_dataset", "network": "network:run_network", "train": "train:run_train",
-          "eval": "evaluate:run_eval"}
+          "eval": "evaluate:run_eval", "export": "export:run_export", "convert": "convert:run_convert",
+          "infer": "infer:run_infer"}
 
 
 def _lazy(target: str):
@@ -35,5 +36,5 @@ def zoo_register_models(register) -> None:
         config_cls=McnnConfig,
         presets=PRESETS,
         stages={stage: _lazy(target) for stage, target in STAGES.items()},
-        requires={"train": ("dataset",), "eval": ("dataset",)},
+        requires={"train": ("dataset",), "eval": ("dataset",), "convert": ("export",)},
     ))

@@ -15,6 +15,8 @@ from typing import Any
 import pluggy
 
 from ..errors import UsageError, ZooError, did_you_mean
+from ..convert import Converter
+from ..convert import builtin as builtin_converters
 from ..model import ModelSpec
 from . import ENTRY_POINT_GROUP, NAME, spec
 
@@ -43,8 +45,10 @@ class PluginManager:
         self._warn = warn
         self._dists: dict[str, str] = {}
         self._models: dict[str, ModelSpec] | None = None
+        self._converters: dict[str, Converter] | None = None
         self._owners: dict[str, str] = {}
         self.failures: list[PluginFailure] = []
+        self.register(builtin_converters, "zoo-converters", "zoo")
 
     def _fail(self, name: str, dist: str, reason: str) -> None:
         message = f"plugin '{name}' from distribution '{dist}' was skipped: {reason}"
@@ -72,38 +76,53 @@ class PluginManager:
             self._fail(name, distribution, f"{type(exc).__name__}: {exc}")
             return
         self._dists[name] = distribution
-        self._models = None
+        self._models = self._converters = None
 
-    def models(self) -> dict[str, ModelSpec]:
-        """Every registered model by name; two plugins claiming one name is an error naming both."""
-        if self._models is not None:
-            return self._models
-        models: dict[str, ModelSpec] = {}
-        owners: dict[str, str] = {}
-        for impl in reversed(self._pm.hook.zoo_register_models.get_hookimpls()):
-            owner = f"{impl.plugin_name} (distribution '{self._dists.get(impl.plugin_name, '?')}')"
+    def _collect(self, hook: str, kind: type) -> list[tuple[str, str, Any]]:
+        """Call ``hook(register=...)`` of each plugin on its own; a plugin that raises or registers something
+        of the wrong type is skipped with a warning. Returns (plugin, owner description, item) triples."""
+        items = []
+        for impl in getattr(self._pm.hook, hook).get_hookimpls():  # in registration order
+            dist = self._dists.get(impl.plugin_name, "?")
             registered: list[Any] = []
             try:
                 impl.function(register=registered.append)
             except ZooError as exc:
-                self._fail(impl.plugin_name, self._dists.get(impl.plugin_name, "?"), str(exc))
+                self._fail(impl.plugin_name, dist, str(exc))
                 continue
             except Exception as exc:
-                self._fail(impl.plugin_name, self._dists.get(impl.plugin_name, "?"), f"{type(exc).__name__}: {exc}")
+                self._fail(impl.plugin_name, dist, f"{type(exc).__name__}: {exc}")
                 continue
-            for model in registered:
-                if not isinstance(model, ModelSpec):
-                    self._fail(impl.plugin_name, self._dists.get(impl.plugin_name, "?"),
-                               f"register() got {type(model).__name__}, expected ModelSpec")
+            for item in registered:
+                if not isinstance(item, kind):
+                    self._fail(impl.plugin_name, dist, f"register() got {type(item).__name__}, expected {kind.__name__}")
                     continue
-                if model.name in models:
-                    raise ZooError(f"model '{model.name}' is registered twice: by {owners[model.name]} and by "
-                                   f"{owner}; uninstall or disable one of them")
-                models[model.name] = model
-                owners[model.name] = owner
-        self._models = models
-        self._owners = owners
-        return models
+                items.append((impl.plugin_name, f"{impl.plugin_name} (distribution '{dist}')", item))
+        return items
+
+    @staticmethod
+    def _unique(items: list[tuple[str, str, Any]], what: str) -> tuple[dict[str, Any], dict[str, str]]:
+        found: dict[str, Any] = {}
+        owners: dict[str, str] = {}
+        for _, owner, item in items:
+            if item.name in found:
+                raise ZooError(f"{what} '{item.name}' is registered twice: by {owners[item.name]} and by {owner}; "
+                               f"uninstall or disable one of them")
+            found[item.name] = item
+            owners[item.name] = owner
+        return found, owners
+
+    def models(self) -> dict[str, ModelSpec]:
+        """Every registered model by name; two plugins claiming one name is an error naming both."""
+        if self._models is None:
+            self._models, self._owners = self._unique(self._collect("zoo_register_models", ModelSpec), "model")
+        return self._models
+
+    def converters(self) -> dict[str, Converter]:
+        """Every registered converter by name (zoo's own and the plugins')."""
+        if self._converters is None:
+            self._converters, _ = self._unique(self._collect("zoo_register_converters", Converter), "converter")
+        return self._converters
 
     def owner(self, model: str) -> str:
         self.models()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from . import hookspec
 
 if TYPE_CHECKING:
+    from ..convert import Converter
     from ..model import ModelSpec
     from ..records import RunRecord
 
@@ -26,4 +27,15 @@ def zoo_stage_finished(record: "RunRecord") -> None:
 
     For cross-cutting observers: notifications, uploading records, extra bookkeeping. The record is final; a
     plugin must not change it. An exception here is reported as a warning and does not fail the stage.
+    """
+
+
+@hookspec
+def zoo_register_converters(register: Callable[["Converter"], None]) -> None:
+    """Register model-format converters: call ``register(Converter(...))`` for each.
+
+    A :class:`zoo_core.convert.Converter` names its source and target formats (``onnx``, ``om``, ``mindir``...)
+    and the external tool it needs. The convert stage of a model runs every registered converter whose source
+    format the export stage produced. zoo's own converters (atc, converter_lite, onnx-optimize, onnx-fp16) are
+    registered through this hook too. Two converters with one name is an error naming both plugins.
     """

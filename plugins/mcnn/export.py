@@ -1,0 +1,113 @@
+"""The export stage: a checkpoint to MINDIR and ONNX (AIR on Ascend), with numeric parity recorded.
+
+Writes ``<workdir>/export/model/`` (replaced whole, atomically):
+- ``mcnn.mindir``, ``mcnn.onnx`` (and ``mcnn.air`` on Ascend): input fixed to ``export_shape`` (1,1,1024,1024 by
+  default), what ``atc`` needs for an OM and what the MindSpore models repository delivers;
+- ``mcnn_dynamic.mindir``, ``mcnn_dynamic.onnx``: batch, height and width left open, so the infer stage runs images
+  at their own size (multiples of 4), exactly as eval does;
+- ``sample.npz``: the fixed sample input and the checkpoint's output on it, for parity checks of conversions.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from zoo_core import StageContext, ZooError, atomic_dir, load_mindspore
+from zoo_core.convert import parity
+
+from .evaluate import resolve_checkpoint
+from .network import build_network, load_weights
+from .synthetic import crowd_image
+
+ms = load_mindspore()
+STEM = "mcnn"
+INPUT_NAME = "x"
+TOLERANCE = 1e-3  # max abs error allowed between the checkpoint and an FP32 export, relative to the output's max
+
+
+def sample_input(shape: list[int], seed: int = 2016) -> np.ndarray:
+    """A fixed synthetic crowd image of the export shape (N copies), float32 0-255."""
+    n, _, height, width = shape
+    image, _ = crowd_image(np.random.default_rng(seed), max(height, width), 150)
+    return np.repeat(image[None, None, :height, :width].astype(np.float32), n, axis=0)
+
+
+def make_dynamic_onnx(fixed: Path, target: Path) -> None:
+    """Copy of an ONNX file with batch, height and width of input and output left open.
+
+    MindSpore 2.10 refuses to export ONNX with dynamic shapes; MCNN has only convolutions, pools, ReLU and a concat,
+    so opening the declared dims is enough (and is checked by running both files in the parity step).
+    """
+    import onnx
+
+    model = onnx.load(str(fixed))
+    for value, names in ((model.graph.input[0], ("batch", "", "height", "width")),
+                         (model.graph.output[0], ("batch", "", "height_4", "width_4"))):
+        for dim, name in zip(value.type.tensor_type.shape.dim, names):
+            if name:
+                dim.ClearField("dim_value")
+                dim.dim_param = name
+    del model.graph.value_info[:]
+    onnx.checker.check_model(model)
+    onnx.save(model, str(target))
+
+
+def run_onnx(path: Path, inputs: np.ndarray) -> np.ndarray:
+    from zoo_core.convert.builtin import run_onnx as run
+    return run(path, inputs)
+
+
+def run_mindir(path: Path, inputs: np.ndarray) -> np.ndarray:
+    return ms.nn.GraphCell(ms.load(str(path)))(ms.Tensor(inputs)).asnumpy()
+
+
+def run_export(ctx: StageContext) -> None:
+    cfg = ctx.config
+    checkpoint = resolve_checkpoint(ctx)
+    net = build_network()
+    load_weights(net, ctx.input(checkpoint))
+    shape = list(cfg.export_shape)
+    sample = sample_input(shape)
+    expected = net(ms.Tensor(sample)).asnumpy()
+    device = ms.get_context("device_target")
+    final = ctx.stage_dir / "model"
+    files: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    with atomic_dir(final) as tmp:
+        fixed, dynamic = ms.Tensor(sample), ms.Tensor(shape=[None, 1, None, None], dtype=ms.float32)
+        ms.export(net, fixed, file_name=str(tmp / STEM), file_format="MINDIR")
+        ms.export(net, fixed, file_name=str(tmp / STEM), file_format="ONNX")
+        ms.export(net, dynamic, file_name=str(tmp / f"{STEM}_dynamic"), file_format="MINDIR")
+        make_dynamic_onnx(tmp / f"{STEM}.onnx", tmp / f"{STEM}_dynamic.onnx")
+        if device == "Ascend":
+            ms.export(net, fixed, file_name=str(tmp / STEM), file_format="AIR")
+        else:
+            skipped["air"] = (f"AIR export needs MindSpore's Ascend backend (this run: {device}); run "
+                              f"`zoo run mcnn --stage export` on an Ascend host for mcnn.air")
+            ctx.log.info(f"air skipped: {skipped['air']}")
+        np.savez(tmp / "sample.npz", input=sample, expected=expected)
+        checks = {"mindir": run_mindir(tmp / f"{STEM}.mindir", sample),
+                  "onnx": run_onnx(tmp / f"{STEM}.onnx", sample),
+                  "mindir_dynamic": run_mindir(tmp / f"{STEM}_dynamic.mindir", sample),
+                  "onnx_dynamic": run_onnx(tmp / f"{STEM}_dynamic.onnx", sample)}
+        parities = {name: parity(expected, output) for name, output in checks.items()}
+        limit = TOLERANCE * max(1.0, float(np.abs(expected).max()))
+        bad = {name: p for name, p in parities.items() if p["max_abs_error"] > limit}
+        if bad:
+            name, worst = next(iter(bad.items()))
+            raise ZooError(f"exported {name} differs from the checkpoint by {worst['max_abs_error']:.3g} "
+                           f"(limit {limit:.3g}); the export is not kept")
+    for path in sorted(final.iterdir()):
+        ctx.output(path)
+        fmt = path.suffix.lstrip(".")
+        key = f"{fmt}_dynamic" if path.stem.endswith("_dynamic") else fmt
+        if fmt in ("mindir", "onnx", "air"):
+            files[key] = str(path.relative_to(ctx.workdir))
+    ctx.metrics.update({"formats": files, "skipped": skipped, "parity": parities, "input_shape": shape,
+                        "input_name": INPUT_NAME, "checkpoint": str(checkpoint),
+                        "sample": str((final / "sample.npz").relative_to(ctx.workdir)), "device": device,
+                        "sizes": {key: (ctx.workdir / rel).stat().st_size for key, rel in files.items()}})
+    worst = max(p["max_abs_error"] for p in parities.values())
+    ctx.log.info(f"exported {', '.join(sorted(files))} from {checkpoint} (input {'x'.join(map(str, shape))}); "
+                 f"largest difference from the checkpoint {worst:.3g}, sample count {parities['onnx']['reference_count']:.2f}")

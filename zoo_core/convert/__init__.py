@@ -1,0 +1,129 @@
+"""Model converters: one registry, extended by plugins through ``zoo_register_converters(register)``.
+
+A converter turns one model format into another (``onnx`` -> ``om``, ``mindir`` -> ``ms``...). It declares the
+external tool it needs; when the tool is missing, it returns the exact command a user would run on a host that
+has it, with status ``needs_tool`` (never reported as success).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+Outcome = Literal["ok", "needs_tool", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class ConvertJob:
+    """What a converter gets: the source file, where to write, and the model's conversion settings."""
+
+    source: Path
+    output_dir: Path
+    stem: str  # output file name without suffix, e.g. "mcnn"
+    input_name: str
+    input_shape: tuple[int, ...]
+    input_format: str = "NCHW"
+    soc_version: str = "Ascend310"
+    precision_mode: str = "force_fp16"
+    log_level: str = "error"
+    sample: tuple[np.ndarray, np.ndarray] | None = None  # (input, expected output) for parity checks
+
+
+@dataclass
+class ConvertResult:
+    converter: str
+    status: Outcome
+    outputs: list[Path] = field(default_factory=list)
+    command: list[str] | None = None
+    parity: dict[str, float] | None = None
+    note: str = ""
+
+    def as_record(self, base: Path) -> dict:
+        def show(path: Path) -> str:
+            try:
+                return str(path.resolve().relative_to(base.resolve()))
+            except ValueError:
+                return str(path)
+        return {"converter": self.converter, "status": self.status, "outputs": [show(p) for p in self.outputs],
+                "command": " ".join(self.command) if self.command else None, "parity": self.parity,
+                "note": self.note}
+
+
+@dataclass(frozen=True)
+class Converter:
+    name: str
+    source_format: str
+    target_format: str
+    tool: str | None  # external program it needs on PATH, or None if it runs in-process
+    description: str
+    run: Callable[[ConvertJob], ConvertResult]
+
+
+def run_tool(name: str, command: Sequence[str], expected: Path, success_marker: str | None = None
+             ) -> ConvertResult:
+    """Run an external converter if it is on PATH; otherwise return the command for a host that has it."""
+    if shutil.which(command[0]) is None:
+        return ConvertResult(name, "needs_tool", command=list(command),
+                             note=f"needs {command[0]}: not on PATH here; run the command on a host that has it")
+    proc = subprocess.run(list(command), capture_output=True, text=True)
+    output = (proc.stdout + proc.stderr).strip()
+    ok = proc.returncode == 0 and expected.is_file() and (success_marker is None or success_marker in output)
+    if not ok:
+        tail = output.splitlines()[-1] if output else f"exit code {proc.returncode}"
+        return ConvertResult(name, "failed", command=list(command), note=f"{command[0]} failed: {tail}")
+    return ConvertResult(name, "ok", outputs=[expected], command=list(command))
+
+
+def parity(expected: np.ndarray, actual: np.ndarray) -> dict[str, float]:
+    """Numeric agreement of two outputs: max abs error and the difference of their sums (the count)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    actual = np.asarray(actual, dtype=np.float64)
+    return {"max_abs_error": float(np.abs(expected - actual).max()),
+            "count_difference": float(actual.sum() - expected.sum()), "reference_count": float(expected.sum())}
+
+
+def applicable(converters: Mapping[str, Converter], formats: Sequence[str], wanted: Sequence[str] = ()
+               ) -> list[Converter]:
+    """Converters whose source format was produced (all of them, or only those named in ``wanted``)."""
+    chosen = [converters[name] for name in wanted] if wanted else list(converters.values())
+    return [c for c in chosen if c.source_format in formats]
+
+
+def convert_all(ctx, sources: Mapping[str, Path], job: Callable[[Path], ConvertJob],
+                wanted: Sequence[str] = ()) -> list[ConvertResult]:
+    """Run every registered converter (or those named in ``wanted``) whose source format is in ``sources``.
+
+    Missing tools make the stage "needs_tool" with the command recorded; a converter that fails is an error after
+    the others have run. Results go to ``ctx.metrics["conversions"]``; outputs to the record.
+    """
+    from ..errors import UsageError, ZooError, did_you_mean
+
+    for name in wanted:
+        if name not in ctx.converters:
+            raise UsageError(f"unknown converter '{name}'{did_you_mean(name, ctx.converters)}")
+    results = []
+    chosen = [ctx.converters[name] for name in wanted] if wanted else list(ctx.converters.values())
+    for converter in chosen:
+        if converter.source_format not in sources:
+            results.append(ConvertResult(converter.name, "skipped",
+                                         note=f"no {converter.source_format} file was exported"))
+            ctx.log.info(f"{converter.name}: skipped, no {converter.source_format} file was exported")
+            continue
+        result = converter.run(job(sources[converter.source_format]))
+        results.append(result)
+        ctx.outputs.extend(result.outputs)
+        if result.status == "needs_tool" and converter.tool:
+            ctx.need(converter.tool, " ".join(result.command or []))
+        else:
+            ctx.log.info(f"{converter.name}: {result.status}" + (f" ({result.note})" if result.note else "")
+                         + (f", parity {result.parity}" if result.parity else ""))
+    ctx.metrics["conversions"] = [r.as_record(ctx.workdir) for r in results]
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise ZooError(f"converter {failed[0].converter} failed: {failed[0].note}")
+    return results
