@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
+from timing import median_seconds
 
 from zoo_mcnn.density import density_map, density_naive
 
@@ -20,14 +19,6 @@ CASES = [  # (name, image height, width, heads): ShanghaiTech B-like, A-like, an
     ("dense 768x1024, 1500 heads", 768, 1024, 1500),
 ]
 
-
-def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -44,8 +35,9 @@ def main() -> None:
             naive = density_naive(points, (height, width), kernel)
             error = float(np.abs(fast - naive).max())
             assert error < 1e-6, f"{name} {kernel}: maps differ by {error}"
-            t_fast = median_seconds(lambda: density_map(points, (height, width), kernel), args.repeats * 5)
-            t_naive = median_seconds(lambda: density_naive(points, (height, width), kernel), args.repeats)
+            shape = (height, width)
+            t_fast = median_seconds(lambda: density_map(points, shape, kernel), args.repeats * 5, warm_up=False)
+            t_naive = median_seconds(lambda: density_naive(points, shape, kernel), args.repeats, warm_up=False)
             rows.append({"case": name, "kernel": kernel, "fast_s": t_fast, "per_head_s": t_naive,
                          "speedup": t_naive / t_fast, "max_abs_diff": error, "sum": float(fast.sum())})
     if args.json:
