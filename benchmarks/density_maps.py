@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Density-map generation: the fast paths of zoo_mcnn.density against one full-image filter per head.
 
 Runs both on the same head positions, side by side in one process, checks they give the same map, and prints

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """MCNN inference at 1024x1024: seconds per image per backend and variant, side by side in one run, as a share
 of this machine's practical peak (a 4096x4096 float32 matrix multiply by numpy/OpenBLAS measured in the same
 run), plus the peak RSS of `zoo run mcnn --stage infer` on a 1024x1024 image.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bad input through the CLI: one clear line naming the file or field, a non-zero exit, no traceback, and
 nothing half-written (earlier good outputs stay as they were)."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The ``zoo`` command end to end: listing, the smoke preset through every stage, records, errors."""
 from __future__ import annotations
 

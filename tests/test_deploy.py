@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Export, convert and infer: round trips, converters with and without their tools, delivery scripts, infer = eval."""
 from __future__ import annotations
 

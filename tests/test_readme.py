@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The README is the contract with a new user: its commands must be the ones CI and the code use."""
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_main_command_installs_and_runs_the_demo():
-    assert shell_blocks()[0] == "pip install . && zoo run mcnn --stage all --preset demo"
+    assert shell_blocks()[0] == ("pip install . && zoo run mcnn --stage all --preset demo && zoo render-docs mcnn "
+                                "&& zoo check mcnn")
 
 
 def test_every_hook_is_documented():

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Framework set-up: the numpy pin MindSpore 2.10 needs, and the oneDNN ISA switch on AVX-512 CPUs."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Training behaviour: resume after an interruption, fine-tuning, learning-rate schedule, checkpoints kept."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """zoo: a plugin-based model-zoo delivery framework.
 
 Public API for plugins (the MCNN plugin uses only these, like any third-party plugin):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The library API the CLI is a thin layer over: list models, describe one, run stages, read records."""
 from __future__ import annotations
 
@@ -58,3 +59,43 @@ def run(model: str, stages: str, *, on_plan: Callable[[Plan], None] = lambda pla
 
 def runs(model: str, workdir: str | Path | None = None) -> list[RunRecord]:
     return RecordStore(Path(workdir) if workdir else default_workdir(model)).all()
+
+
+def render_docs(model: str, workdir: str | Path | None = None, lang: str = "zh", output: str | Path | None = None,
+                allow_missing: bool = False, check: bool = False, manager: PluginManager | None = None):
+    """Render the delivery README of ``model`` from its records (``check``: compare only, write nothing)."""
+    from .docs.render import render
+
+    manager = manager or default_manager()
+    spec = manager.get(model)
+    return render(spec, Path(workdir) if workdir else default_workdir(model), lang,
+                  Path(output) if output else None, allow_missing, manager.doc_templates(spec), write=not check)
+
+
+def check(model: str, workdir: str | Path | None = None, selected: Sequence[str] = (),
+          manager: PluginManager | None = None):
+    """Run the release checklist of ``model``; returns one result per rule."""
+    from .checks import CheckContext, run_checks, select
+
+    manager = manager or default_manager()
+    spec = manager.get(model)
+    root = Path(workdir) if workdir else default_workdir(model)
+    readmes = {lang: root / "docs" / name for lang, name in (("zh", "README.md"), ("en", "README_en.md"))
+               if (root / "docs" / name).is_file()}
+    ctx = CheckContext(spec, root, readmes, manager.doc_templates(spec))
+    return run_checks(ctx, select(manager.rules(), selected))
+
+
+def package(model: str, output: str | Path, workdir: str | Path | None = None,
+            manager: PluginManager | None = None) -> Path:
+    """Assemble the delivery bundle; refuses when the checklist has errors."""
+    from .packaging import assemble
+
+    manager = manager or default_manager()
+    failing = sorted({f.rule for r in check(model, workdir, manager=manager) for f in r.findings
+                      if f.severity == "error"})
+    if failing:
+        from .errors import ZooError
+        raise ZooError(f"`zoo check {model}` has errors ({', '.join(failing)}); fix them before packaging")
+    root = Path(workdir) if workdir else default_workdir(model)
+    return assemble(manager.get(model), root, Path(output))

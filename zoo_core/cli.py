@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The ``zoo`` command: a thin layer over :mod:`zoo_core.api` (parse, call, print human text or JSON)."""
 from __future__ import annotations
 
@@ -117,6 +118,65 @@ def list_runs(model: str, workdir: str | None, as_json: bool) -> None:
     for r in records:
         metrics = ", ".join(f"{k}={v}" for k, v in r.metrics.items() if isinstance(v, (int, float)))
         click.echo(f"{r.run_id:<34} {r.stage:<8} {r.status:<11} {r.duration_s:>8.1f}s  {r.preset:<8} {metrics}")
+
+
+@cli.command("render-docs")
+@click.argument("model")
+@click.option("--workdir", type=click.Path(file_okay=False), help="Work directory [default: runs/MODEL].")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="README path [default: WORKDIR/docs/README.md].")
+@click.option("--allow-missing", is_flag=True, help="Mark sections without records 'not yet measured'.")
+@click.option("--check", is_flag=True, help="Exit 1 if the README on disk differs from what the records give.")
+def render_docs(model: str, workdir: str | None, lang: str, output: str | None, allow_missing: bool,
+                check: bool) -> None:
+    """Render the standard delivery README of MODEL from its run records."""
+    result = api.render_docs(model, workdir, lang, output, allow_missing, check)
+    if check:
+        if result.changed:
+            click.echo(f"{result.path} differs from what the records give now: run `zoo render-docs {model}"
+                       f"{' --lang ' + lang if lang != 'zh' else ''}`", err=True)
+            sys.exit(1)
+        click.echo(f"{result.path} is up to date")
+        return
+    state = "written" if result.changed else "unchanged"
+    click.echo(f"{result.path} {state}" + (f"; not yet measured: {', '.join(result.missing)}" if result.missing
+                                           else "") + "".join(f"; {p.name}" for p in result.files))
+
+
+@cli.command("check")
+@click.argument("model")
+@click.option("--workdir", type=click.Path(file_okay=False), help="Work directory [default: runs/MODEL].")
+@click.option("--select", "selected", default="", help="Comma-separated rule ids or prefixes (META,DOC-004).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def check_command(model: str, workdir: str | None, selected: str, as_json: bool) -> None:
+    """Validate the release checklist of MODEL; exit 1 when a rule of severity error fails."""
+    results = api.check(model, workdir, [s.strip() for s in selected.split(",") if s.strip()])
+    findings = [f for r in results for f in r.findings]
+    errors = sum(f.severity == "error" for f in findings)
+    if as_json:
+        _json([f.as_dict() for f in findings])
+    else:
+        for result in results:
+            rule = result.rule
+            click.echo(f"{'✓' if result.passed else '✗'} {rule.id:<9} {rule.severity:<8} {rule.title}")
+            for f in result.findings:
+                where = f"{f.file}:{f.line}" if f.line else f.file
+                click.echo(f"    {where}: {f.message} (fix: {f.fix})")
+        warnings = sum(f.severity == "warning" for f in findings)
+        click.echo(f"{len(results)} rules: {sum(r.passed for r in results)} passed, {errors} error(s), "
+                   f"{warnings} warning(s)")
+    if errors:
+        sys.exit(1)
+
+
+@cli.command("package")
+@click.argument("model")
+@click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder of the bundle.")
+@click.option("--workdir", type=click.Path(file_okay=False), help="Work directory [default: runs/MODEL].")
+def package_command(model: str, output: str, workdir: str | None) -> None:
+    """Assemble the delivery bundle of MODEL (refused while `zoo check` has errors)."""
+    manifest = api.package(model, output, workdir)
+    click.echo(f"delivery bundle written to {output}; manifest {manifest}")
 
 
 @cli.command()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Model configuration: a typed pydantic class per model, named presets, YAML files and ``--set`` overrides.
 
 Resolution order (later wins): the config class defaults, the preset, ``--config FILE.yaml``, each ``--set k=v``.

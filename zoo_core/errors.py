@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Errors a user can fix. The CLI prints each as one line (no traceback) and exits non-zero."""
 from __future__ import annotations
 

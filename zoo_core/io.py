@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Atomic writes: every record, checkpoint and doc is written to a temporary file and renamed into place,
 so a crash or Ctrl-C never leaves a half-written file under the final name."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The delivery metadata schema: the basic information of a model-zoo delivery README plus its references.
 
 Every rule here is one of the release checklist's metadata rules (notes/checklist_rules.md 1-14). Size is absent on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The model object a plugin registers: name, metadata, config schema and presets, and its stage functions."""
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class ModelSpec:
     stages: Mapping[str, StageFn]
     requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     summary: str = ""
+    source_dir: Path | None = None  # the plugin's source folder: the delivery's scripts tree and release checks
 
     def __post_init__(self) -> None:
         where = f"model '{self.name}'"

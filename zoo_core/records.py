@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run records: one JSON file per stage run, the single source of truth for docs and checks."""
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class Environment(BaseModel):
     platform: str
     processor: str
     cores: int
+    memory_gib: float | None = None
     packages: dict[str, str]
     isa: dict[str, str]
     device: str | None = None
@@ -58,7 +60,7 @@ class Environment(BaseModel):
             except importlib_metadata.PackageNotFoundError:
                 pass
         return cls(python=platform.python_version(), platform=platform.platform(), processor=_cpu_name(),
-                   cores=os.cpu_count() or 1, packages=packages, isa=_isa_facts(),
+                   cores=os.cpu_count() or 1, memory_gib=_memory_gib(), packages=packages, isa=_isa_facts(),
                    device=runtime.get("device"))
 
 
@@ -70,6 +72,16 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def _memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
 
 
 def _isa_facts() -> dict[str, str]:

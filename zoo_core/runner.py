@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The stage runner: plans stages, runs each with a log, and writes one run record per stage run."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """MCNN settings and presets. ``default`` is what the reference code really runs (notes/mcnn_reference.md)."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The convert stage: every registered converter whose input format was exported, plus the delivery scripts.
 
 Outputs go to ``<workdir>/convert/models/`` and ``<workdir>/convert/infer/{convert/convert_om.sh,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The dataset stage: read ShanghaiTech / CSV data (or make synthetic crowds) and write what training reads.
 
 Output ``<workdir>/dataset/prepared/`` (replaced whole, atomically):

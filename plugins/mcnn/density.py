@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Ground-truth density maps from head positions: each head adds a Gaussian that sums to 1 inside the image.
 
 Two kernels (notes/mcnn_reference.md): ``fixed`` — the 15x15, sigma-4 Gaussian of both reference implementations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The eval stage: MAE and MSE (root of the mean squared count error, as in the crowd-counting literature) on
 the test split, next to the baseline of predicting the mean training count for every image."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The export stage: a checkpoint to MINDIR and ONNX (AIR on Ascend), with numeric parity recorded.
 
 Writes ``<workdir>/export/model/`` (replaced whole, atomically):

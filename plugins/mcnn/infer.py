@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The infer stage: run an exported MCNN on every image of a folder, with counts, heat maps and, with labels,
 the same MAE/MSE as eval.
 

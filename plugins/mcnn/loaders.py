@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Readers for the data formats users bring: ShanghaiTech (.mat head positions) and the reference CSV density maps.
 
 Accepted layouts (``--data PATH``):

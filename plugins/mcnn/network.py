@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """MCNN (Zhang et al., CVPR 2016) in MindSpore, with the parameter names of the MindSpore models repository.
 
 Three columns of convolutions with different receptive fields (2x2 max-pool after the first two convs of each),

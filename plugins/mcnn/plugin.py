@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Registers MCNN with zoo (entry point ``zoo.plugins: mcnn = zoo_mcnn.plugin``).
 
 Stage modules import MindSpore, so they are imported only when a stage runs: ``zoo list`` stays fast.
@@ -8,6 +9,7 @@ from importlib import import_module
 from pathlib import Path
 
 from zoo_core import ModelSpec, StageContext, hookimpl, load_metadata
+from zoo_core.docs.render import DocTemplates
 
 from .config import PRESETS, McnnConfig
 
@@ -37,4 +39,11 @@ def zoo_register_models(register) -> None:
         presets=PRESETS,
         stages={stage: _lazy(target) for stage, target in STAGES.items()},
         requires={"train": ("dataset",), "eval": ("dataset",), "convert": ("export",)},
+        source_dir=HERE,
     ))
+
+
+@hookimpl
+def zoo_doc_templates(model: ModelSpec) -> DocTemplates | None:
+    """MCNN's own architecture and data-format sections of the delivery README."""
+    return DocTemplates(HERE / "doc_templates") if model.name == "mcnn" else None

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The built-in data set: synthetic crowds written in the ShanghaiTech layout, so the default path runs the same
 loader as users' data. Deterministic from a seed; head-like blobs whose size grows towards the bottom of the
 image (perspective) on textured backgrounds; counts log-uniform from a few to several hundred."""

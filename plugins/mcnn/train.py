@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The train stage: MSE on density maps, Adam (or SGD) with step decay, a checkpoint per epoch, best-MAE kept.
 
 Checkpoints in ``<workdir>/train/checkpoints/``: ``mcnn-<epoch>.ckpt`` hold weights, optimizer state and the
@@ -171,6 +172,7 @@ def run_train(ctx: StageContext) -> None:
     ctx.metrics.update({
         "epochs": cfg.epochs, "epochs_run": cfg.epochs - start + 1, "steps_per_epoch": steps,
         "batch_size": cfg.batch_size, "final_loss": float(np.mean(losses)),
+        "optimizer": type(optimizer).__name__, "loss_function": "MSELoss (mean over density-map pixels)",
         "best_val_mae": None if math.isnan(best_mae) else round(best_mae, 4), "best_epoch": best_epoch,
         "ms_per_step": round(1000 * float(np.median(timed)), 3), "workers": 1,
         "train_time_s": round(time.perf_counter() - clock, 3), "parameters": parameter_count(net),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Model converters: one registry, extended by plugins through ``zoo_register_converters(register)``.
 
 A converter turns one model format into another (``onnx`` -> ``om``, ``mindir`` -> ``ms``...). It declares the

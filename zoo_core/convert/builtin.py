@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The converters zoo ships: Ascend ``atc`` (ONNX/AIR -> OM), MindSpore Lite ``converter_lite`` (MINDIR -> ms),
 and two that run anywhere: ONNX graph optimisation saved offline, and an FP16 ONNX variant."""
 from __future__ import annotations

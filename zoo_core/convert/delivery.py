@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Files a user takes to an Ascend host, generated from the model's conversion settings (not copied text):
 ``infer/convert/convert_om.sh`` (calls atc) and the MindX SDK pipeline (appsrc -> mxpi_tensorinfer -> appsink)."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The plugin contract. The shortest plugin is a module with one hook, named in an entry point::
 
     # pyproject.toml

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The plugin manager facade: entry-point loading with fault isolation, model registry, hook calls.
 
 This module is the only code that touches ``pm.hook``.
@@ -15,6 +16,8 @@ from typing import Any
 import pluggy
 
 from ..errors import UsageError, ZooError, did_you_mean
+from ..checks import Rule
+from ..checks import builtin as builtin_checks
 from ..convert import Converter
 from ..convert import builtin as builtin_converters
 from ..model import ModelSpec
@@ -46,9 +49,11 @@ class PluginManager:
         self._dists: dict[str, str] = {}
         self._models: dict[str, ModelSpec] | None = None
         self._converters: dict[str, Converter] | None = None
+        self._rules: dict[str, Rule] | None = None
         self._owners: dict[str, str] = {}
         self.failures: list[PluginFailure] = []
         self.register(builtin_converters, "zoo-converters", "zoo")
+        self.register(builtin_checks, "zoo-checks", "zoo")
 
     def _fail(self, name: str, dist: str, reason: str) -> None:
         message = f"plugin '{name}' from distribution '{dist}' was skipped: {reason}"
@@ -76,7 +81,7 @@ class PluginManager:
             self._fail(name, distribution, f"{type(exc).__name__}: {exc}")
             return
         self._dists[name] = distribution
-        self._models = self._converters = None
+        self._models = self._converters = self._rules = None
 
     def _collect(self, hook: str, kind: type) -> list[tuple[str, str, Any]]:
         """Call ``hook(register=...)`` of each plugin on its own; a plugin that raises or registers something
@@ -101,15 +106,17 @@ class PluginManager:
         return items
 
     @staticmethod
-    def _unique(items: list[tuple[str, str, Any]], what: str) -> tuple[dict[str, Any], dict[str, str]]:
+    def _unique(items: list[tuple[str, str, Any]], what: str, key: str = "name"
+                ) -> tuple[dict[str, Any], dict[str, str]]:
         found: dict[str, Any] = {}
         owners: dict[str, str] = {}
         for _, owner, item in items:
-            if item.name in found:
-                raise ZooError(f"{what} '{item.name}' is registered twice: by {owners[item.name]} and by {owner}; "
+            name = getattr(item, key)
+            if name in found:
+                raise ZooError(f"{what} '{name}' is registered twice: by {owners[name]} and by {owner}; "
                                f"uninstall or disable one of them")
-            found[item.name] = item
-            owners[item.name] = owner
+            found[name] = item
+            owners[name] = owner
         return found, owners
 
     def models(self) -> dict[str, ModelSpec]:
@@ -118,11 +125,22 @@ class PluginManager:
             self._models, self._owners = self._unique(self._collect("zoo_register_models", ModelSpec), "model")
         return self._models
 
+    def rules(self) -> dict[str, Rule]:
+        """Every registered release-checklist rule by id (zoo's own and the plugins')."""
+        if self._rules is None:
+            self._rules, _ = self._unique(self._collect("zoo_register_checks", Rule), "check rule", key="id")
+        return self._rules
+
     def converters(self) -> dict[str, Converter]:
         """Every registered converter by name (zoo's own and the plugins')."""
         if self._converters is None:
             self._converters, _ = self._unique(self._collect("zoo_register_converters", Converter), "converter")
         return self._converters
+
+    def doc_templates(self, model: ModelSpec) -> list[Any]:
+        """Template folders plugins give for ``model`` (zoo_doc_templates), in registration order."""
+        answers = self._pm.hook.zoo_doc_templates(model=model)
+        return [answer for answer in reversed(answers) if answer is not None]
 
     def owner(self, model: str) -> str:
         self.models()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Framework set-up, in one place, before any framework is imported.
 
 MindSpore 2.10's oneDNN picks a reference convolution kernel on AVX-512 CPUs (60-90x slower than its AVX2 JIT

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Inference backends: run an exported model file on numpy inputs. Imported lazily, inside stages."""
 from __future__ import annotations
 

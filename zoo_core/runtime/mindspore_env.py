@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Import MindSpore once, set up for this machine: ISA switch first, graph mode, device from what is installed."""
 from __future__ import annotations
 

@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``zoo render-docs``: the standard delivery README rendered from records with jinja2.
+
+Templates: ``templates/delivery_doc/`` (``zh.md.j2`` / ``en.md.j2`` over shared ``sections/*.md.j2`` partials and
+``strings.yaml``); a plugin adds or overrides sections with its own folder (``zoo_doc_templates`` hook). Rendering
+is sandboxed and strict (an undefined name is an error), and every value printed is escaped for Markdown.
+"""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from ..errors import UsageError, ZooError
+from ..io import atomic_write_text
+from ..model import ModelSpec
+from .context import build_context, duration_label, size_label
+from .markdown import BEGIN, END, broken_anchors, escape, merge_regions, slug
+from .plots import training_plot
+
+SECTIONS = ("basic_info", "overview", "environment", "quick_start", "transfer_learning", "advanced", "deployment",
+            "performance", "random")
+LANGS = ("zh", "en")
+MISSING = "not yet measured"
+
+
+@dataclass(frozen=True)
+class DocTemplates:
+    """A plugin's template folder: files there override the core's (``sections/<name>.md.j2``); ``extra_sections``
+    are added before the random-situation section."""
+
+    folder: Path
+    extra_sections: tuple[str, ...] = ()
+
+
+@dataclass
+class Rendered:
+    path: Path
+    text: str
+    changed: bool
+    missing: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def core_templates() -> Path:
+    return Path(str(resources.files("zoo_templates"))) / "delivery_doc"
+
+
+def _environment(extra: Sequence[DocTemplates]) -> SandboxedEnvironment:
+    loaders = [FileSystemLoader(str(t.folder)) for t in extra] + [FileSystemLoader(str(core_templates()))]
+    env = SandboxedEnvironment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, finalize=escape,
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(size=size_label, duration=duration_label, raw=Markup, slug=slug,
+                       num=lambda v, digits=4: f"{float(v):.{digits}g}")
+    return env
+
+
+def render(spec: ModelSpec, workdir: Path, lang: str = "zh", output: Path | None = None,
+           allow_missing: bool = False, extra: Sequence[DocTemplates] = (), write: bool = True) -> Rendered:
+    """Render (and with ``write`` save, atomically) the README; hand-written text outside generated regions of an
+    existing file is kept. Raises ZooError naming the stages to run when records are missing."""
+    if lang not in LANGS:
+        raise UsageError(f"unknown language '{lang}'; use one of {', '.join(LANGS)}")
+    workdir = Path(workdir)
+    output = Path(output) if output else workdir / "docs" / f"README{'' if lang == 'zh' else '_en'}.md"
+    context = build_context(spec, workdir)
+    strings = yaml.safe_load((core_templates() / "strings.yaml").read_text(encoding="utf-8"))
+    missing: list[str] = []
+
+    def needs(stage: str) -> Markup:
+        if stage not in missing:
+            missing.append(stage)
+        return Markup(f"*{MISSING}: run `zoo run {spec.name} --stage {stage}`*")
+
+    files = _pictures(context, workdir, output.parent, write)
+    sections = list(SECTIONS[:-1]) + [s for t in extra for s in t.extra_sections] + [SECTIONS[-1]]
+    values: dict[str, Any] = dict(context, lang=lang, T={k: v[lang] for k, v in strings.items()}, needs=needs,
+                                  sections=sections, plot=files.get("plot"), overlay=files.get("overlay"))
+    env = _environment(extra)
+    try:
+        parts = [env.get_template(f"{lang}.md.j2").render(values).strip()]
+        for name in sections:
+            body = env.get_template(f"sections/{name}.md.j2").render(values).strip()
+            parts.append(f"{BEGIN.format(name)}\n{body}\n{END.format(name)}")
+    except TemplateError as exc:
+        raise ZooError(f"delivery template error: {type(exc).__name__}: {exc}") from None
+    text = "\n".join(line.rstrip() for line in "\n\n".join(parts).splitlines()) + "\n"
+    if missing and not allow_missing:
+        commands = "; ".join(f"`zoo run {spec.name} --stage {s}`" for s in missing)
+        raise ZooError(f"the README needs records of stage(s) {', '.join(missing)} in {workdir}: run {commands} "
+                       f"first, or pass --allow-missing to mark them '{MISSING}'")
+    broken = broken_anchors(text)
+    if broken:
+        raise ZooError(f"rendered README has links to missing headings: {', '.join('#' + b for b in broken)}")
+    existing = output.read_text(encoding="utf-8") if output.is_file() else None
+    merged = merge_regions(text, existing)
+    changed = merged != existing
+    if write and changed:
+        atomic_write_text(output, merged)
+    return Rendered(output, merged, changed, missing, [output.parent / name for name in files.values()])
+
+
+def _pictures(context: dict[str, Any], workdir: Path, folder: Path, write: bool) -> dict[str, str]:
+    """File names of the plot and the overlay the README shows (written next to it when ``write``)."""
+    names: dict[str, str] = {}
+    train = context["recorded"].get("train")
+    if train is not None and "metrics_file" in train.metrics:
+        target = folder / "training.png"
+        if training_plot(workdir / train.metrics["metrics_file"], target, write):
+            names["plot"] = target.name
+    overlays = sorted((workdir / "infer" / "overlays").glob("*.png")) if "infer" in context["recorded"] else []
+    if overlays:
+        names["overlay"] = "density_overlay.png"
+        if write:
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(overlays[0], folder / names["overlay"])
+    return names
