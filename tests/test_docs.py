@@ -86,7 +86,7 @@ def test_tables_hold_the_recorded_numbers(delivered):
     assert row(text, "Parameters (M)") == "0.128"
     assert row(text, "Optimizer") == "Adam"
     assert row(text, "Accuracy") == f"MAE {evaluation['mae']}, MSE {evaluation['mse']}"
-    assert f"| Speed (onnxruntime) | {records['infer'].metrics['seconds_per_image']} s/image" in text
+    assert f"| Speed (onnxruntime) | {records['infer'].metrics['seconds_per_image']} s/sample" in text
     assert "| atc-onnx | needs_tool | atc --model=" in text
     assert "Train epoch: [2/2]" in text and "Test epoch: 2" in text  # the real training log
     assert "![training loss and validation MAE](training.png)" in text

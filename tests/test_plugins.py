@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from zoo_core import ModelSpec, ZooError, hookimpl, load_metadata
 from zoo_core.model import STAGES
 from zoo_core.plugin.manager import PluginManager, default_manager
+from zoo_core.records import RecordStore
 from zoo_mcnn.config import PRESETS, McnnConfig
 from zoo_mcnn.plugin import zoo_register_models as mcnn_register
 
@@ -149,3 +151,100 @@ def test_plugins_add_converters_and_duplicates_name_both():
     with pytest.raises(ZooError, match="converter 'onnx-fp16' is registered twice: by zoo-converters "
                                        "\\(distribution 'zoo'\\) and by copycat \\(distribution 'zoo-copycat'\\)"):
         manager.converters()
+
+
+def test_wrong_hook_signature_is_skipped_with_a_warning(tmp_path, monkeypatch, cli):
+    install_fake_distribution(tmp_path, "zoo-badsig", {"badsig": "zoo_badsig_plugin"}, {"zoo_badsig_plugin": """
+        from zoo_core import hookimpl
+
+        @hookimpl
+        def zoo_register_models(register, colour):
+            pass
+    """})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = cli("list")
+    assert code == 0 and "mcnn" in out
+    assert "plugin 'badsig' from distribution 'zoo-badsig' was skipped: PluginValidationError" in err
+    assert "colour" in err
+
+
+def test_invalid_model_from_a_distribution_is_skipped(tmp_path, monkeypatch, cli):
+    install_fake_distribution(tmp_path, "zoo-badmeta", {"badmeta": "zoo_badmeta_plugin"}, {"zoo_badmeta_plugin": """
+        from pathlib import Path
+        from zoo_core import ModelSpec, hookimpl, load_metadata
+
+        @hookimpl
+        def zoo_register_models(register):
+            path = Path(__file__).with_name("badmeta.yaml")
+            path.write_text("publisher: ''\\n")
+            register(ModelSpec(name="badmeta", metadata=load_metadata(path), config_cls=None, presets={},
+                               stages={}))
+    """})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = cli("list", "--json")
+    assert code == 0 and [m["name"] for m in json.loads(out)["models"]] == ["mcnn"]
+    assert "'badmeta' from distribution 'zoo-badmeta' was skipped" in err and "publisher" in err
+    monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
+    code, _, err = cli("list")
+    assert code == 1 and "ZOO_STRICT_PLUGINS is set" in err
+
+
+def test_stage_raising_mid_run_fails_that_run_only(tmp_path, monkeypatch, cli):
+    install_fake_distribution(tmp_path, "zoo-crashy", {"crashy": "zoo_crashy_plugin"}, {"zoo_crashy_plugin": """
+        from zoo_core import hookimpl
+        from tests.test_plugins import spec_named
+
+        def boom(ctx):
+            ctx.log.info("half way")
+            raise RuntimeError("stage exploded")
+
+        @hookimpl
+        def zoo_register_models(register):
+            spec = spec_named("crashy")
+            register(type(spec)(**{**spec.__dict__, "stages": {"train": boom}}))
+    """})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = cli("run", "crashy", "--stage", "train", "--workdir", str(tmp_path / "w"))
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "train failed with an internal error: RuntimeError: stage exploded (traceback in" in err
+    record = RecordStore(tmp_path / "w").latest("train", "failed")
+    assert "Traceback" in (tmp_path / "w" / record.log).read_text()
+    code, out, _ = cli("list")
+    assert code == 0 and "crashy" in out and "mcnn" in out
+
+
+def test_disabled_plugins_and_api_versions(tmp_path, monkeypatch, cli):
+    install_fake_distribution(tmp_path, "zoo-future", {"future": "zoo_future_plugin"}, {"zoo_future_plugin": """
+        ZOO_API_VERSION = 2
+    """})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, _, err = cli("list")
+    assert code == 0
+    assert "'future' from distribution 'zoo-future' was skipped: written for zoo plugin API 2, this zoo provides " \
+           "API 1" in err
+    monkeypatch.setenv("ZOO_DISABLE_PLUGINS", "mcnn, zoo-future")
+    code, out, err = cli("plugins", "--json")
+    data = json.loads(out)
+    assert {d["name"] for d in data["disabled"]} == {"mcnn", "future"} and err == ""
+    assert "mcnn" not in {p["name"] for p in data["plugins"]}
+    code, _, err = cli("run", "mcnn", "--stage", "train")
+    assert code == 2 and "unknown model 'mcnn'" in err
+
+
+def test_zoo_plugins_lists_distribution_models_and_hooks(cli):
+    code, out, _ = cli("plugins", "--json")
+    rows = {p["name"]: p for p in json.loads(out)["plugins"]}
+    assert rows["mcnn"]["distribution"] == "zoo" and rows["mcnn"]["models"] == ["mcnn"]
+    assert rows["mcnn"]["hooks"] == ["zoo_doc_templates", "zoo_register_models"]
+    assert rows["zoo-checks"]["hooks"] == ["zoo_register_checks"]
+
+
+def test_mcnn_uses_only_the_public_api():
+    public = {"zoo_core", "zoo_core.plugin", "zoo_core.testing"}
+    import ast
+    for path in (Path(__file__).parents[1] / "plugins" / "mcnn").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("zoo_core"):
+                assert node.module in public, f"{path.name} imports {node.module}"
+            if isinstance(node, ast.Import):
+                assert not [a.name for a in node.names if a.name.startswith("zoo_core.")], path.name

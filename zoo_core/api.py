@@ -50,7 +50,7 @@ def prepare_run(model: str, stages: str, preset: str = "default", config_file: s
 
 
 def run(model: str, stages: str, *, on_plan: Callable[[Plan], None] = lambda plan: None,
-        **options: Any) -> list[RunRecord]:
+        **options: Any) -> list[RunRecord]:  # options: those of prepare_run
     """Run ``stages`` of ``model``; returns the records written. Raises ZooError on the first failing stage."""
     runner, plan = prepare_run(model, stages, **options)
     on_plan(plan)

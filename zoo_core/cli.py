@@ -43,6 +43,28 @@ def list_models(as_json: bool) -> None:
         click.echo(f"{'':<12} stages: {', '.join(row['stages'])}")
 
 
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins_command(as_json: bool) -> None:
+    """List loaded plugins (distribution, version, models, hooks) and those that failed or are disabled."""
+    manager = default_manager()
+    rows = manager.plugins()
+    failed = [f.__dict__ for f in manager.failures]
+    disabled = [f.__dict__ for f in manager.disabled]
+    if as_json:
+        _json({"plugins": rows, "failed": failed, "disabled": disabled})
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<16} {row['distribution']} {row['version'] or ''}".rstrip())
+        if row["models"]:
+            click.echo(f"{'':<16} models: {', '.join(row['models'])}")
+        click.echo(f"{'':<16} hooks: {', '.join(row['hooks'])}")
+    for item in failed:
+        click.echo(f"{item['name']:<16} {item['distribution']}: FAILED: {item['reason']}")
+    for item in disabled:
+        click.echo(f"{item['name']:<16} {item['distribution']}: disabled (ZOO_DISABLE_PLUGINS)")
+
+
 @cli.command()
 @click.argument("model")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

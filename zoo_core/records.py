@@ -89,6 +89,20 @@ def _isa_facts() -> dict[str, str]:
     return isa_facts()
 
 
+#: Metrics each stage's record must hold for the delivery README (the record -> docs contract; the conformance
+#: kit checks it). ``scores`` is a mapping of metric name to value, e.g. {"MAE": 6.06, "MSE": 11.2}.
+DOC_METRICS: dict[str, tuple[str, ...]] = {
+    "dataset": ("source_kind",),
+    "network": ("parameters",),
+    "train": ("final_loss", "ms_per_step", "workers", "train_time_s", "parameters", "optimizer", "loss_function",
+              "best_checkpoint", "checkpoint_bytes"),
+    "eval": ("scores", "images"),
+    "export": ("formats", "sizes", "parity", "skipped", "input_shape"),
+    "convert": ("conversions",),
+    "infer": ("backend", "images", "seconds_per_image"),
+}
+
+
 class RunRecord(BaseModel):
     """One stage run. Paths (artifacts, ``log``) are relative to the work directory when inside it."""
 

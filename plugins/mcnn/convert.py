@@ -12,9 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_core import StageContext
-from zoo_core.convert import ConvertJob, convert_all
-from zoo_core.convert.delivery import write_delivery
+from zoo_core import ConvertJob, StageContext, convert_all, write_delivery
 
 from .export import STEM
 

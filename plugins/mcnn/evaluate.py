@@ -62,8 +62,11 @@ def run_eval(ctx: StageContext) -> None:
     writer.writerows([(name, f"{gt:.3f}", f"{pred:.3f}", f"{pred - gt:.3f}") for name, gt, pred in rows])
     ctx.output(atomic_write_text(ctx.stage_dir / "predictions.csv", table.getvalue()))
     ctx.metrics.update({"mae": round(mae, 4), "mse": round(mse, 4), "images": len(rows), "checkpoint": str(checkpoint),
-                        "baseline_mae": None if baseline[0] is None else round(baseline[0], 4),
-                        "baseline_mse": None if baseline[1] is None else round(baseline[1], 4)})
+                        "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)}})
+    if baseline[0] is not None:
+        ctx.metrics.update({"baseline_mae": round(baseline[0], 4), "baseline_mse": round(baseline[1], 4),
+                            "baseline": {"name": "mean training count for every image",
+                                         "MAE": round(baseline[0], 4), "MSE": round(baseline[1], 4)}})
     ctx.log.info(f"evaluation on {len(rows)} test images with {checkpoint}: MAE {mae:.3f}, MSE {mse:.3f}")
     if baseline[0] is not None:
         ctx.log.info(f"baseline (predict the mean training count {mean_count:.1f} for every image): "

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_core import StageContext, ZooError, atomic_dir, load_mindspore
-from zoo_core.convert import parity
+from zoo_core import StageContext, ZooError, atomic_dir, load_mindspore, open_backend, parity
 
 from .evaluate import resolve_checkpoint
 from .network import build_network, load_weights
@@ -55,12 +54,11 @@ def make_dynamic_onnx(fixed: Path, target: Path) -> None:
 
 
 def run_onnx(path: Path, inputs: np.ndarray) -> np.ndarray:
-    from zoo_core.convert.builtin import run_onnx as run
-    return run(path, inputs)
+    return open_backend("onnxruntime", path)(inputs)
 
 
 def run_mindir(path: Path, inputs: np.ndarray) -> np.ndarray:
-    return ms.nn.GraphCell(ms.load(str(path)))(ms.Tensor(inputs)).asnumpy()
+    return open_backend("mindspore", path)(inputs)
 
 
 def run_export(ctx: StageContext) -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from zoo_core import StageContext, ZooError, atomic_dir, atomic_write_text, progress
-from zoo_core.runtime.backends import FORMATS, open_backend
+from zoo_core import (BACKEND_FORMATS, StageContext, ZooError, atomic_dir, atomic_write_text, open_backend,
+                      progress)
 
 from .loaders import IMAGE_SUFFIXES, Split, find_splits, label_path, load_sample, read_image
 from .scores import count_errors
@@ -57,7 +57,7 @@ def _model_path(ctx: StageContext) -> Path:
     if ctx.config.infer_model:
         return Path(ctx.config.infer_model)
     export = ctx.latest("export")
-    return ctx.workdir / export.metrics["formats"][f"{FORMATS[ctx.config.backend]}_dynamic"]
+    return ctx.workdir / export.metrics["formats"][f"{BACKEND_FORMATS[ctx.config.backend]}_dynamic"]
 
 
 def overlay(image: np.ndarray, density: np.ndarray) -> np.ndarray:
@@ -125,6 +125,7 @@ def run_infer(ctx: StageContext) -> None:
     message = f"inferred {len(rows)} images from {source} with {cfg.backend} ({model.name})"
     if labelled:
         mae, mse = count_errors(np.array([p for p, _ in labelled]), np.array([t for _, t in labelled]))
-        ctx.metrics.update({"mae": round(mae, 4), "mse": round(mse, 4)})
+        ctx.metrics.update({"mae": round(mae, 4), "mse": round(mse, 4),
+                            "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)}})
         message += f": MAE {mae:.3f}, MSE {mse:.3f} on {len(labelled)} labelled images"
     ctx.log.info(message + (f"; skipped {len(skipped)} unreadable file(s)" if skipped else ""))

@@ -8,11 +8,11 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
-from zoo_core import ModelSpec, StageContext, hookimpl, load_metadata
-from zoo_core.docs.render import DocTemplates
+from zoo_core import DocTemplates, ModelSpec, StageContext, hookimpl, load_metadata
 
 from .config import PRESETS, McnnConfig
 
+ZOO_API_VERSION = 1
 HERE = Path(__file__).parent
 STAGES = {"dataset": "dataset:run_dataset", "network": "network:run_network", "train": "train:run_train",
           "eval": "evaluate:run_eval", "export": "export:run_export", "convert": "convert:run_convert",

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_core import StageContext, ZooError, atomic_path, atomic_write_text, load_mindspore, progress
-from zoo_core.progress import format_eta, stamp
+from zoo_core import (StageContext, ZooError, atomic_path, atomic_write_text, format_eta, load_mindspore, progress,
+                      stamp)
 
 from .config import McnnConfig
 from .dataset import iter_images, prepared_dir

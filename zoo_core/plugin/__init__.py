@@ -6,8 +6,9 @@
     mymodel = "my_package.plugin"
 
     # my_package/plugin.py
-    from zoo_core.plugin import hookimpl
-    from zoo_core import ModelSpec
+    from zoo_core import ModelSpec, hookimpl
+
+    ZOO_API_VERSION = 1  # the plugin API this module was written for
 
     @hookimpl
     def zoo_register_models(register):
@@ -21,8 +22,11 @@ from __future__ import annotations
 import pluggy
 
 NAME = "zoo"
+#: Version of the plugin API (hooks, ModelSpec, StageContext, record contract). A plugin module sets
+#: ``ZOO_API_VERSION`` to the version it was written for; another value is refused with a clear message.
+API_VERSION = 1
 ENTRY_POINT_GROUP = "zoo.plugins"
 hookimpl = pluggy.HookimplMarker(NAME)
 hookspec = pluggy.HookspecMarker(NAME)
 
-__all__ = ["ENTRY_POINT_GROUP", "NAME", "hookimpl", "hookspec"]
+__all__ = ["API_VERSION", "ENTRY_POINT_GROUP", "NAME", "hookimpl", "hookspec"]

@@ -21,7 +21,7 @@ from ..checks import builtin as builtin_checks
 from ..convert import Converter
 from ..convert import builtin as builtin_converters
 from ..model import ModelSpec
-from . import ENTRY_POINT_GROUP, NAME, spec
+from . import API_VERSION, ENTRY_POINT_GROUP, NAME, spec
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,11 @@ class PluginFailure:
     name: str
     distribution: str
     reason: str
+
+
+def _disabled() -> set[str]:
+    """Plugin (entry-point) or distribution names listed in ZOO_DISABLE_PLUGINS."""
+    return {name.strip() for name in os.environ.get("ZOO_DISABLE_PLUGINS", "").split(",") if name.strip()}
 
 
 def _strict() -> bool:
@@ -52,6 +57,7 @@ class PluginManager:
         self._rules: dict[str, Rule] | None = None
         self._owners: dict[str, str] = {}
         self.failures: list[PluginFailure] = []
+        self.disabled: list[PluginFailure] = []
         self.register(builtin_converters, "zoo-converters", "zoo")
         self.register(builtin_checks, "zoo-checks", "zoo")
 
@@ -63,16 +69,40 @@ class PluginManager:
         self._warn(f"{message} (set ZOO_STRICT_PLUGINS=1 to make this fatal)")
 
     def load_entry_points(self) -> None:
+        disabled = _disabled()
         for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
             dist = ep.dist.name if ep.dist is not None else "(unknown distribution)"
             if self._pm.has_plugin(ep.name):
+                continue
+            if ep.name in disabled or dist in disabled:
+                self.disabled.append(PluginFailure(ep.name, dist, "disabled by ZOO_DISABLE_PLUGINS"))
                 continue
             try:
                 module = ep.load()
             except Exception as exc:  # a broken third-party plugin must not take the CLI down
                 self._fail(ep.name, dist, f"{type(exc).__name__}: {exc}")
                 continue
+            wanted = getattr(module, "ZOO_API_VERSION", API_VERSION)
+            if wanted != API_VERSION:
+                self._fail(ep.name, dist, f"written for zoo plugin API {wanted}, this zoo provides API "
+                                          f"{API_VERSION}; install a release of the plugin made for API {API_VERSION}")
+                continue
             self.register(module, ep.name, dist)
+
+    def plugins(self) -> list[dict[str, Any]]:
+        """What ``zoo plugins`` shows: each loaded plugin with distribution, version, models and hooks."""
+        self.models()
+        rows = []
+        for name, plugin in self._pm.list_name_plugin():
+            dist = self._dists.get(name, "?")
+            try:
+                version = importlib_metadata.version(dist)
+            except (importlib_metadata.PackageNotFoundError, ValueError):
+                version = None
+            hooks = sorted(caller.name for caller in self._pm.get_hookcallers(plugin) or [])
+            models = sorted(m for m, owner in self._owners.items() if owner.startswith(f"{name} ("))
+            rows.append({"name": name, "distribution": dist, "version": version, "models": models, "hooks": hooks})
+        return rows
 
     def register(self, plugin: ModuleType | object, name: str, distribution: str = "(registered in process)") -> None:
         try:
