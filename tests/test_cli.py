@@ -95,7 +95,7 @@ def test_smoke_preset_runs_every_stage_and_records_it(tmp_path):
     lines = [json.loads(line) for line in (workdir / "train" / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines if line["type"] == "epoch"] == [1, 2]
     assert sum(line["type"] == "step" for line in lines) == 2 * train.metrics["steps_per_epoch"]
-    assert evaluation.metrics["images"] == 3 and evaluation.metrics["mae"] >= 0
+    assert evaluation.metrics["samples"] == 3 and evaluation.metrics["mae"] >= 0
     assert any(a.path == "train/checkpoints/best.ckpt" for a in evaluation.inputs)
     assert not list(workdir.rglob("*.tmp*"))
 
@@ -126,7 +126,7 @@ def test_user_data_through_the_cli(tmp_path, cli, shanghaitech):
     records = json.loads(out)["records"]
     assert [r["stage"] for r in records] == ["dataset", "train", "eval"]
     assert records[0]["data"] == str(shanghaitech) and records[0]["metrics"]["format"] == "shanghaitech"
-    assert records[2]["metrics"]["images"] == 2
+    assert records[2]["metrics"]["samples"] == 2
 
 
 def test_csv_test_layout_evaluates_a_checkpoint(tmp_path, cli, shanghaitech):

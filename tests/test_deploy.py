@@ -167,7 +167,7 @@ def test_infer_equals_eval_on_the_test_split(trained, cli, backend):
     assert code == 0, err
     infer = RecordStore(trained).latest("infer")
     evaluation = RecordStore(trained).latest("eval")
-    assert infer.metrics["backend"] == backend and infer.metrics["images"] == evaluation.metrics["images"]
+    assert infer.metrics["backend"] == backend and infer.metrics["samples"] == evaluation.metrics["samples"]
     assert infer.metrics["mae"] == pytest.approx(evaluation.metrics["mae"], abs=1e-3)
     assert infer.metrics["mse"] == pytest.approx(evaluation.metrics["mse"], abs=1e-3)
     predicted = read_csv(trained / "infer" / "predictions.csv")
@@ -194,7 +194,7 @@ def test_infer_skips_unreadable_files_and_keeps_going(trained, cli, tmp_path):
     assert out.count("warning: skipped ") == 2 and "broken.jpg: unreadable or corrupt image" in out
     record = RecordStore(trained).latest("infer")
     assert record.metrics["skipped"] == 2 and sorted(record.metrics["skipped_files"]) == ["broken.jpg", "notes.txt"]
-    assert record.metrics["images"] == 3 and record.metrics["labelled"] == 0 and "mae" not in record.metrics
+    assert record.metrics["samples"] == 3 and record.metrics["labelled"] == 0 and "mae" not in record.metrics
     rows = read_csv(trained / "infer" / "predictions.csv")
     assert set(rows) == {"IMG_1", "IMG_2", "IMG_3"} and rows["IMG_1"]["gt_count"] == ""
 

@@ -43,6 +43,17 @@ def list_models(as_json: bool) -> None:
         click.echo(f"{'':<12} stages: {', '.join(row['stages'])}")
 
 
+@cli.command("new")
+@click.argument("name")
+@click.option("--output", type=click.Path(file_okay=False), help="Folder to create [default: ./zoo-NAME].")
+def new_command(name: str, output: str | None) -> None:
+    """Create an installable model-plugin package NAME that runs every stage out of the box."""
+    from .scaffold import create
+
+    target = create(name, output)
+    click.echo(f"created {target}: pip install -e {target} && zoo run {name} --stage all --preset smoke")
+
+
 @cli.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins_command(as_json: bool) -> None:

@@ -96,10 +96,10 @@ DOC_METRICS: dict[str, tuple[str, ...]] = {
     "network": ("parameters",),
     "train": ("final_loss", "ms_per_step", "workers", "train_time_s", "parameters", "optimizer", "loss_function",
               "best_checkpoint", "checkpoint_bytes"),
-    "eval": ("scores", "images"),
+    "eval": ("scores", "samples"),
     "export": ("formats", "sizes", "parity", "skipped", "input_shape"),
     "convert": ("conversions",),
-    "infer": ("backend", "images", "seconds_per_image"),
+    "infer": ("backend", "samples", "seconds_per_image"),
 }
 
 

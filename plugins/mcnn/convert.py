@@ -35,6 +35,7 @@ def run_convert(ctx: StageContext) -> None:
                           precision_mode=cfg.precision_mode, log_level=cfg.atc_log, sample=reference)
 
     convert_all(ctx, sources, job, cfg.converters)
-    for path in write_delivery(ctx.stage_dir / "infer", job(Path(f"{STEM}.air")), STEM):
-        ctx.output(path)
+    delivery = write_delivery(ctx.stage_dir / "infer", job(Path(f"{STEM}.air")), STEM)
+    ctx.outputs.extend(delivery)
+    ctx.metrics["delivery"] = [str(path.relative_to(ctx.workdir)) for path in delivery]
     ctx.log.info(f"delivery scripts: {ctx.stage_dir / 'infer'}/convert/convert_om.sh, sdk/{STEM}.pipeline")

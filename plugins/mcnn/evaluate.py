@@ -61,7 +61,7 @@ def run_eval(ctx: StageContext) -> None:
     writer.writerow(["image", "gt_count", "predicted_count", "error"])
     writer.writerows([(name, f"{gt:.3f}", f"{pred:.3f}", f"{pred - gt:.3f}") for name, gt, pred in rows])
     ctx.output(atomic_write_text(ctx.stage_dir / "predictions.csv", table.getvalue()))
-    ctx.metrics.update({"mae": round(mae, 4), "mse": round(mse, 4), "images": len(rows), "checkpoint": str(checkpoint),
+    ctx.metrics.update({"mae": round(mae, 4), "mse": round(mse, 4), "samples": len(rows), "checkpoint": str(checkpoint),
                         "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)}})
     if baseline[0] is not None:
         ctx.metrics.update({"baseline_mae": round(baseline[0], 4), "baseline_mse": round(baseline[1], 4),

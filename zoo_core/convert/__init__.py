@@ -115,7 +115,11 @@ def convert_all(ctx, sources: Mapping[str, Path], job: Callable[[Path], ConvertJ
                                          note=f"no {converter.source_format} file was exported"))
             ctx.log.info(f"{converter.name}: skipped, no {converter.source_format} file was exported")
             continue
-        result = converter.run(job(sources[converter.source_format]))
+        request = job(sources[converter.source_format])
+        ctx.metrics.setdefault("settings", {"input": f"{request.input_name}:{','.join(map(str, request.input_shape))}",
+                                            "input_format": request.input_format, "soc_version": request.soc_version,
+                                            "precision_mode": request.precision_mode, "log": request.log_level})
+        result = converter.run(request)
         results.append(result)
         ctx.outputs.extend(result.outputs)
         if result.status == "needs_tool" and converter.tool:
