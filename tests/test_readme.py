@@ -32,3 +32,17 @@ def test_every_hook_is_documented():
     for name in hooks:
         assert f"`{name}(" in README, f"hook {name} is not documented in README.md"
         assert getattr(spec, name).__doc__, f"hook {name} has no docstring"
+
+
+def test_every_hook_is_in_the_plugin_author_guide():
+    guide = (ROOT / "docs" / "plugins.md").read_text()
+    for name in [n for n in dir(spec) if n.startswith("zoo_")]:
+        assert f"### `{name}(" in guide, f"hook {name} is not documented in docs/plugins.md"
+
+
+def test_the_guide_lists_the_record_contract():
+    from zoo_core.records import DOC_METRICS
+    guide = (ROOT / "docs" / "plugins.md").read_text()
+    for stage, keys in DOC_METRICS.items():
+        line = next(l for l in guide.splitlines() if l.startswith(f"| {stage} |"))
+        assert all(f"`{key}`" in line for key in keys), stage

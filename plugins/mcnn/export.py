@@ -109,4 +109,4 @@ def run_export(ctx: StageContext) -> None:
                         "sizes": {key: (ctx.workdir / rel).stat().st_size for key, rel in files.items()}})
     worst = max(p["max_abs_error"] for p in parities.values())
     ctx.log.info(f"exported {', '.join(sorted(files))} from {checkpoint} (input {'x'.join(map(str, shape))}); "
-                 f"largest difference from the checkpoint {worst:.3g}, sample count {parities['onnx']['reference_count']:.2f}")
+                 f"largest difference from the checkpoint {worst:.3g}, sample count {parities['onnx']['reference_sum']:.2f}")

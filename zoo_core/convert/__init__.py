@@ -81,11 +81,11 @@ def run_tool(name: str, command: Sequence[str], expected: Path, success_marker: 
 
 
 def parity(expected: np.ndarray, actual: np.ndarray) -> dict[str, float]:
-    """Numeric agreement of two outputs: max abs error and the difference of their sums (the count)."""
+    """Numeric agreement of two outputs: max abs error and the difference of their sums (a count, for density maps)."""
     expected = np.asarray(expected, dtype=np.float64)
     actual = np.asarray(actual, dtype=np.float64)
     return {"max_abs_error": float(np.abs(expected - actual).max()),
-            "count_difference": float(actual.sum() - expected.sum()), "reference_count": float(expected.sum())}
+            "sum_difference": float(actual.sum() - expected.sum()), "reference_sum": float(expected.sum())}
 
 
 def applicable(converters: Mapping[str, Converter], formats: Sequence[str], wanted: Sequence[str] = ()
