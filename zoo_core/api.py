@@ -11,6 +11,7 @@ from .model import STAGES, ModelSpec
 from .plugin.manager import PluginManager, default_manager
 from .records import RecordStore, RunRecord
 from .runner import Plan, Runner
+from .runtime.msrun import Cluster
 
 
 def default_workdir(model: str) -> Path:
@@ -38,14 +39,14 @@ def model_info(spec: ModelSpec) -> dict[str, Any]:
 def prepare_run(model: str, stages: str, preset: str = "default", config_file: str | Path | None = None,
                 sets: Sequence[str] = (), data: str | Path | None = None, workdir: str | Path | None = None,
                 resume: bool = False, quiet: bool = False, manager: PluginManager | None = None,
-                ) -> tuple[Runner, Plan]:
+                cluster: Cluster | None = None) -> tuple[Runner, Plan]:
     """Validate everything (model, stages, config, data path) before any stage starts."""
     manager = manager or default_manager()
     spec = manager.get(model)
     config = resolve_config(spec.config_cls, spec.presets, preset, config_file, sets)
     runner = Runner(spec, config, preset, Path(workdir) if workdir else default_workdir(model),
                     Path(data) if data is not None else None, resume, quiet, on_record=manager.stage_finished,
-                    converters=manager.converters())
+                    converters=manager.converters(), cluster=cluster)
     return runner, runner.plan(stages)
 
 

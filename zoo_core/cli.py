@@ -113,12 +113,20 @@ def _print_plan(plan: Plan, model: str) -> None:
 @click.option("--workdir", type=click.Path(file_okay=False), help="Work directory [default: runs/MODEL].")
 @click.option("--resume", is_flag=True, help="Continue training from the newest complete checkpoint.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run records as JSON at the end.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Data-parallel processes on this host (msrun).")
+@click.option("--nodes", type=int, default=1, show_default=True, help="Hosts of a multi-host run.")
+@click.option("--node-rank", type=int, default=0, show_default=True, help="This host's index, 0 on the master.")
+@click.option("--master-addr", default="127.0.0.1", show_default=True, help="Address of host 0.")
+@click.option("--master-port", type=int, help="Port on host 0 [default: a free one; required with --nodes].")
 def run(model: str, stages: str, preset: str, config_file: str | None, sets: tuple[str, ...], data: str | None,
-        workdir: str | None, resume: bool, as_json: bool) -> None:
+        workdir: str | None, resume: bool, as_json: bool, workers: int, nodes: int, node_rank: int,
+        master_addr: str, master_port: int | None) -> None:
     """Run stages of MODEL, writing a run record per stage."""
     records: list[RunRecord] = []
+    cluster = api.Cluster(workers, nodes, node_rank, master_addr, master_port)
+    cluster.validate()
     runner, plan = api.prepare_run(model, stages, preset=preset, config_file=config_file, sets=sets, data=data,
-                                   workdir=workdir, resume=resume, quiet=as_json)
+                                   workdir=workdir, resume=resume, quiet=as_json, cluster=cluster)
     if not as_json:
         _print_plan(plan, model)
     for stage in plan.stages:

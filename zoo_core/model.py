@@ -40,6 +40,7 @@ class ModelSpec:
     requires: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     summary: str = ""
     source_dir: Path | None = None  # the plugin's source folder: the delivery's scripts tree and release checks
+    distributed: tuple[str, ...] = ()  # stages that run data-parallel on msrun with --workers / --nodes
 
     def __post_init__(self) -> None:
         where = f"model '{self.name}'"
@@ -82,6 +83,8 @@ class StageContext:
     warnings: list[str] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)  # external tools a stage lacked (status "needs_tool")
     converters: Mapping[str, Any] = field(default_factory=dict)  # name -> zoo_core.convert.Converter
+    rank: int = 0  # this process's rank in a data-parallel stage (only rank 0 writes outputs and logs)
+    workers: int = 1  # processes of a data-parallel stage, on all hosts
 
     @property
     def stage_dir(self) -> Path:

@@ -20,6 +20,7 @@ from .errors import UsageError, ZooError, did_you_mean
 from .model import STAGES, ModelSpec, StageContext
 from .records import Artifact, Environment, RecordStore, RunRecord
 from .runtime.mindspore_env import runtime_facts
+from .runtime.msrun import Cluster, job_for, launch
 
 
 @dataclass
@@ -104,7 +105,8 @@ class Runner:
 
     def __init__(self, spec: ModelSpec, config: ModelConfig, preset: str, workdir: Path,
                  data: Path | None = None, resume: bool = False, quiet: bool = False,
-                 on_record=lambda record: None, converters: Mapping[str, Any] | None = None) -> None:
+                 on_record=lambda record: None, converters: Mapping[str, Any] | None = None,
+                 cluster: Cluster | None = None) -> None:
         self.spec, self.config, self.preset = spec, config, preset
         self.workdir = Path(workdir)
         self.data = Path(data) if data is not None else None
@@ -112,9 +114,34 @@ class Runner:
         self.store = RecordStore(self.workdir)
         self.on_record = on_record
         self.converters = dict(converters or {})
+        self.cluster = cluster or Cluster()
 
     def plan(self, stages: str) -> Plan:
-        return add_prerequisites(self.spec, parse_stages(self.spec, stages), self.config, self.store, self.data)
+        plan = add_prerequisites(self.spec, parse_stages(self.spec, stages), self.config, self.store, self.data)
+        if self.cluster.distributed and not set(plan.stages) & set(self.spec.distributed):
+            raise UsageError(f"--workers/--nodes: none of the stages {', '.join(plan.stages)} runs distributed for "
+                             f"'{self.spec.name}' (it can: {', '.join(self.spec.distributed) or 'none'})")
+        return plan
+
+    def _distributed(self, ctx: StageContext) -> None:
+        """Run ``ctx.stage`` on msrun workers and take rank 0's results into ``ctx``."""
+        folder = self.workdir / ctx.stage / "distributed"
+        job = job_for(self.cluster, model=self.spec.name, stage=ctx.stage, config=self.config.model_dump(mode="json"),
+                      workdir=str(self.workdir.resolve()), data=str(ctx.data) if ctx.data else None,
+                      resume=self.resume)
+        ctx.log.info(f"launching {self.cluster.world_size} data-parallel workers with msrun "
+                     f"({self.cluster.workers} on this host, node {self.cluster.node_rank} of {self.cluster.nodes})")
+        result = launch(job, self.cluster, folder, on_line=ctx.log.info)
+        ctx.metrics.update(result.get("metrics", {}))
+        ctx.inputs += [Path(p) for p in result.get("inputs", [])]
+        ctx.outputs += [Path(p) for p in result.get("outputs", [])]
+        ctx.warnings += result.get("warnings", [])
+        ctx.needs += result.get("needs", [])
+        ctx.metrics["workers"] = self.cluster.world_size
+        ctx.metrics["worker_logs"] = [str(p.relative_to(self.workdir))
+                                      for p in sorted((folder / "logs").glob("worker_*.log"))]
+        if not result:
+            ctx.log.info(f"node {self.cluster.node_rank} done; rank 0 (node 0) writes the outputs")
 
     def run_stage(self, stage: str) -> RunRecord:
         started = dt.datetime.now(dt.timezone.utc).astimezone()
@@ -127,7 +154,10 @@ class Runner:
         status, error, failure = "ok", None, None
         clock = time.perf_counter()
         try:
-            self.spec.stages[stage](ctx)
+            if self.cluster.distributed and stage in self.spec.distributed:
+                self._distributed(ctx)
+            else:
+                self.spec.stages[stage](ctx)
             if ctx.needs:
                 status = "needs_tool"
         except ZooError as exc:
@@ -160,7 +190,8 @@ class Runner:
             environment=Environment.current(runtime_facts()),
             inputs=_artifacts(ctx.inputs, self.workdir), outputs=_artifacts(ctx.outputs, self.workdir),
             metrics=ctx.metrics, warnings=ctx.warnings, error=error, needs=ctx.needs, log=str(log_path.relative_to(self.workdir)))
-        self.store.write(record)
+        if not (self.cluster.node_rank > 0 and stage in self.spec.distributed):  # rank 0's host records it
+            self.store.write(record)
         self.on_record(record)
         if failure is not None:
             raise failure

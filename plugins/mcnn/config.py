@@ -38,6 +38,9 @@ class McnnConfig(ModelConfig):
     weight_decay: float = setting(0.0, "L2 weight decay.", "train", ge=0)
     seed: int = setting(64678, "Seed of weight initialisation and patch order.", "train")
     keep_checkpoint_max: int = setting(10, "Epoch checkpoints kept (best.ckpt is kept besides).", "train", ge=1)
+    amp_level: Literal["O0", "O1", "O2", "O3"] = setting(
+        "O0", "MindSpore mixed precision: O0 FP32; O1/O2/O3 FP16 compute (CPU: fixed loss scale, no overflow skip).",
+        "train")
     log_every: int = setting(100, "Log a training line every this many steps.", "train", ge=1)
     pretrained: str | None = setting(None, "Checkpoint to fine-tune from (weights only; a new schedule).", "train")
     # eval

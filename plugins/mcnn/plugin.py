@@ -40,6 +40,7 @@ def zoo_register_models(register) -> None:
         stages={stage: _lazy(target) for stage, target in STAGES.items()},
         requires={"train": ("dataset",), "eval": ("dataset",), "convert": ("export",)},
         source_dir=HERE,
+        distributed=("train",),
     ))
 
 

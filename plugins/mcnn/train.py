@@ -68,6 +68,24 @@ def _resume(ctx: StageContext, train_net, folder: Path) -> dict[str, float]:
     return {}
 
 
+def _train_cell(net, optimizer, amp_level: str):
+    """One training step: MSE on density maps; FP16 compute with a fixed loss scale for O1-O3 (what MindSpore
+    allows on CPU: no dynamic scale, no skipping of overflowed steps)."""
+    scale = None if amp_level == "O0" else ms.amp.FixedLossScaleManager(1024.0, drop_overflow_update=False)
+    cell = ms.amp.build_train_network(net, optimizer, ms.nn.MSELoss(), level=amp_level, loss_scale_manager=scale)
+    cell.set_train()
+    return cell
+
+
+def weights_digest(net) -> str:
+    """sha256 of every parameter's bytes: equal on all ranks of a data-parallel run."""
+    import hashlib
+    digest = hashlib.sha256()
+    for param in net.get_parameters():
+        digest.update(param.asnumpy().astype(np.float32).tobytes())
+    return digest.hexdigest()
+
+
 def _truncate_metrics(path: Path, epoch: int) -> None:
     """Drop metric lines written after the checkpoint a resumed run starts from (they will be written again)."""
     if path.is_file():
@@ -106,8 +124,12 @@ def run_train(ctx: StageContext) -> None:
     else:
         optimizer = ms.nn.Momentum(params, learning_rate=schedule, momentum=cfg.momentum,
                                    weight_decay=cfg.weight_decay)
-    train_net = ms.nn.TrainOneStepCell(ms.nn.WithLossCell(net, ms.nn.MSELoss()), optimizer)
-    train_net.set_train()
+    train_net = _train_cell(net, optimizer, cfg.amp_level)
+    if cfg.batch_size % ctx.workers:
+        raise ZooError(f"batch_size={cfg.batch_size} is the global batch: make it a multiple of the "
+                       f"{ctx.workers} workers")
+    local = cfg.batch_size // ctx.workers
+    main = ctx.rank == 0  # the only rank that logs, evaluates and writes files
 
     folder = checkpoint_dir(ctx.workdir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -117,11 +139,11 @@ def run_train(ctx: StageContext) -> None:
     if start > cfg.epochs:
         raise ZooError(f"already trained {start - 1} of {cfg.epochs} epochs; raise it to train more, "
                        f"e.g. --set epochs={cfg.epochs * 2} --resume")
-    if not ctx.resume:
+    if not ctx.resume and main:
         for _, old in _epoch_checkpoints(folder):
             old.unlink()
-    metrics_path = ctx.stage_dir / "metrics.jsonl"
-    if ctx.resume:
+    metrics_path = ctx.stage_dir / ("metrics.jsonl" if main else f"metrics-rank{ctx.rank}.jsonl")
+    if ctx.resume and main:
         _truncate_metrics(metrics_path, start - 1)
     step_times: list[float] = []
     clock = time.perf_counter()
@@ -134,10 +156,12 @@ def run_train(ctx: StageContext) -> None:
             losses = []
             for batch in progress(range(steps), steps, f"epoch {epoch}/{cfg.epochs}"):
                 index = np.sort(order[batch * cfg.batch_size:(batch + 1) * cfg.batch_size])
+                index = index[ctx.rank * local:(ctx.rank + 1) * local]  # this rank's share of the global batch
                 x = ms.Tensor(images[index][:, None].astype(np.float32))
                 y = ms.Tensor(densities[index][:, None])
                 tick = time.perf_counter()
-                loss = float(train_net(x, y).asnumpy())
+                out = train_net(x, y)
+                loss = float((out[0] if isinstance(out, tuple) else out).asnumpy())
                 step_times.append(time.perf_counter() - tick)
                 if not math.isfinite(loss):
                     raise ZooError(f"loss became {loss} at epoch {epoch}, batch {batch + 1}; lower lr "
@@ -149,6 +173,8 @@ def run_train(ctx: StageContext) -> None:
                 if (batch + 1) % cfg.log_every == 0 or batch + 1 == steps:
                     eta = float(np.median(step_times)) * (total_steps - global_step - 1)
                     ctx.log.info(_seed_line(epoch, cfg.epochs, batch + 1, steps, loss, schedule[global_step], eta))
+            if not main:
+                continue
             mae, mse, _ = evaluate_images(net, val) if val else (math.nan, math.nan, [])
             elapsed = time.perf_counter() - epoch_clock
             ctx.log.info(f"{stamp()} Test epoch: {epoch}, time/epoch: {format_eta(elapsed)}, "
@@ -165,6 +191,10 @@ def run_train(ctx: StageContext) -> None:
                   {"epoch": epoch, "step": epoch * steps, "best_mae": best_mae, "best_epoch": best_epoch})
             for _, old in _epoch_checkpoints(folder)[:-cfg.keep_checkpoint_max]:
                 old.unlink()
+    if ctx.workers > 1:
+        atomic_write_text(ctx.stage_dir / "ranks" / f"rank-{ctx.rank}.sha256", weights_digest(net) + "\n")
+    if not main:
+        return
     last = _epoch_checkpoints(folder)[-1][1]
     for path in (folder / "best.ckpt", last, metrics_path):
         ctx.output(path)
@@ -174,7 +204,8 @@ def run_train(ctx: StageContext) -> None:
         "batch_size": cfg.batch_size, "final_loss": float(np.mean(losses)),
         "optimizer": type(optimizer).__name__, "loss_function": "MSELoss (mean over density-map pixels)",
         "best_val_mae": None if math.isnan(best_mae) else round(best_mae, 4), "best_epoch": best_epoch,
-        "ms_per_step": round(1000 * float(np.median(timed)), 3), "workers": 1,
+        "ms_per_step": round(1000 * float(np.median(timed)), 3), "workers": ctx.workers,
+        "amp_level": cfg.amp_level, "precision": "FP32" if cfg.amp_level == "O0" else "Mixed",
         "train_time_s": round(time.perf_counter() - clock, 3), "parameters": parameter_count(net),
         "best_checkpoint": str((folder / "best.ckpt").relative_to(ctx.workdir)),
         "last_checkpoint": str(last.relative_to(ctx.workdir)),

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Data-parallel training on msrun, worker failures, ports, multi-host flags, mixed precision."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.test_plugins import install_fake_distribution
+from zoo_core import api, load_mindspore
+from zoo_core.errors import UsageError
+from zoo_core.records import RecordStore
+from zoo_core.runtime.msrun import Cluster, msrun_command
+
+ms = load_mindspore()
+REPO = Path(__file__).parents[1]
+
+
+def weights(path: Path) -> dict[str, np.ndarray]:
+    return {k: v.asnumpy() for k, v in ms.load_checkpoint(str(path)).items() if k.startswith(("branch", "fuse"))}
+
+
+def test_two_workers_train_like_one_with_the_same_global_batch(tmp_path, cli):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workdir", str(one))[0] == 0
+    code, out, err = cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workers", "2",
+                         "--workdir", str(two))
+    assert code == 0, err
+    assert "launching 2 data-parallel workers with msrun" in out and "Train epoch: [2/2]" in out
+    record = RecordStore(two).latest("train")
+    assert record.metrics["workers"] == 2 and len(record.metrics["worker_logs"]) == 2
+    assert all((two / log).is_file() for log in record.metrics["worker_logs"])
+    digests = {p.read_text() for p in (two / "train" / "ranks").glob("rank-*.sha256")}
+    assert len(list((two / "train" / "ranks").glob("rank-*.sha256"))) == 2 and len(digests) == 1
+    a, b = weights(one / "train" / "checkpoints" / "mcnn-2.ckpt"), weights(two / "train" / "checkpoints" / "mcnn-2.ckpt")
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_a_dying_worker_fails_the_run_promptly_with_its_log(tmp_path, monkeypatch, cli):
+    install_fake_distribution(tmp_path, "zoo-flaky", {"flaky": "zoo_flaky_plugin"}, {"zoo_flaky_plugin": """
+        import time
+        from zoo_core import hookimpl
+        from tests.test_plugins import spec_named
+
+        def train(ctx):
+            if ctx.rank == 1:
+                print("rank 1 is about to fail", flush=True)
+                raise RuntimeError("rank 1 lost its data")
+            time.sleep(120)
+
+        @hookimpl
+        def zoo_register_models(register):
+            spec = spec_named("flaky")
+            register(type(spec)(**{**spec.__dict__, "stages": {"train": train}, "distributed": ("train",)}))
+    """})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), str(REPO), os.environ.get("PYTHONPATH", "")]))
+    start = time.monotonic()
+    code, _, err = cli("run", "flaky", "--stage", "train", "--workers", "2", "--workdir", str(tmp_path / "w"))
+    assert code == 1 and time.monotonic() - start < 60
+    assert "worker 1 of 2 failed: RuntimeError: rank 1 lost its data" in err and "rank 1 is about to fail" in err
+    assert RecordStore(tmp_path / "w").latest("train", "failed") is not None
+
+
+def test_a_busy_master_port_is_a_clear_error(tmp_path, cli):
+    with socket.socket() as busy:
+        busy.bind(("", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workers", "2",
+                           "--master-port", str(port), "--workdir", str(tmp_path / "w"))
+    assert code == 1 and f"master port {port} on 127.0.0.1 is in use" in err and "--master-port" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--stage", "dataset", "--workers", "2"], "none of the stages dataset runs distributed"),
+    (["--stage", "train", "--nodes", "2"], "several hosts need the same --master-port"),
+    (["--stage", "train", "--nodes", "2", "--node-rank", "2", "--master-port", "9000"], "--node-rank 2 must be"),
+    (["--stage", "train", "--workers", "0"], "--workers and --nodes must be at least 1"),
+])
+def test_bad_cluster_options(tmp_path, cli, args, message):
+    code, _, err = cli("run", "mcnn", *args, "--workdir", str(tmp_path / "w"))
+    assert code == 2 and message in err
+
+
+def test_multi_host_flags_map_to_msrun():
+    command = msrun_command(Cluster(workers=2, nodes=3, node_rank=1, master_addr="node0.example", master_port=9000),
+                            9000, Path("logs"), Path("job.json"))
+    assert command[:7] == ["msrun", "--worker_num=6", "--local_worker_num=2", "--master_addr=node0.example",
+                           "--master_port=9000", "--node_rank=1", "--log_dir=logs"]
+    with pytest.raises(UsageError):
+        Cluster(workers=2, nodes=2, node_rank=0).validate()
+
+
+def test_mixed_precision_o2_computes_in_fp16_and_trains(tmp_path, cli):
+    from zoo_mcnn.network import build_network
+    from zoo_mcnn.train import _train_cell
+
+    net = build_network(1)
+    _train_cell(net, ms.nn.Adam(net.trainable_params(), 1e-4), "O2")
+    out = net(ms.Tensor(np.zeros((1, 1, 32, 32), np.float32)))
+    assert out.dtype == ms.float16
+    code, _, err = cli("run", "mcnn", "--stage", "train,eval", "--preset", "smoke", "--set", "amp_level=O2",
+                       "--workdir", str(tmp_path / "w"))
+    assert code == 0, err
+    train = RecordStore(tmp_path / "w").latest("train")
+    assert train.metrics["amp_level"] == "O2" and train.metrics["precision"] == "Mixed"
+    assert np.isfinite(train.metrics["final_loss"]) and RecordStore(tmp_path / "w").latest("eval").metrics["mae"] >= 0
+    code, _, err = cli("run", "mcnn", "--stage", "train", "--set", "amp_level=O4", "--workdir", str(tmp_path / "w"))
+    assert code == 2 and "amp_level='O4'" in err
