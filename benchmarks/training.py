@@ -98,14 +98,16 @@ def feed_rate(batch: int, steps: int = 200) -> float:
 
 
 def train_peak_rss(images: int) -> tuple[float, int]:
-    """Peak RSS (MiB, VmHWM) of `zoo run mcnn --stage dataset,train` at the default preset, one epoch, on
+    """Peak RSS (MiB, VmHWM) of `zoo run mcnn --stage train` at the default preset, one epoch, on
     ``images`` synthetic 1024x1024 training images; returns it with the number of training patches."""
     code = ("import sys\nfrom zoo_core.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n"
             "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
             "    print('peak_kib', hwm, file=sys.stderr)")
+    settings = ["--set", "epochs=1", "--set", f"synthetic_train={images}", "--set", "synthetic_test=2"]
     with tempfile.TemporaryDirectory() as tmp:
-        run = subprocess.run([sys.executable, "-c", code, "run", "mcnn", "--stage", "dataset,train", "--set",
-                              "epochs=1", "--set", f"synthetic_train={images}", "--set", "synthetic_test=2",
+        subprocess.run([sys.executable, "-c", code, "run", "mcnn", "--stage", "dataset", *settings, "--workdir", tmp],
+                       capture_output=True, text=True, check=True)
+        run = subprocess.run([sys.executable, "-c", code, "run", "mcnn", "--stage", "train", *settings,
                               "--workdir", tmp], capture_output=True, text=True)
         if run.returncode != 0:
             raise SystemExit(f"training failed: {run.stderr[-800:]}")
