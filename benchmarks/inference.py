@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from timing import median_seconds
+from timing import median_seconds, zoo_peak_rss
 
 SIDE = 1024
 MATMUL_N = 4096
@@ -96,15 +96,8 @@ def infer_peak_rss(folder: Path) -> float:
     zoo = [sys.executable, "-c", "from zoo_core.cli import main; main()"]
     subprocess.run(zoo + ["run", "mcnn", "--stage", "train,export", "--preset", "smoke", "--workdir", str(workdir)],
                    check=True, capture_output=True)
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork/exec from this (large) benchmark process.
-    measured = ("import sys\nfrom zoo_core.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n"
-                "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
-                "    print('peak_kib', hwm, file=sys.stderr)")
-    run = subprocess.run([sys.executable, "-c", measured, "run", "mcnn", "--stage", "infer", "--preset", "smoke",
-                          "--data", str(images), "--workdir", str(workdir)], capture_output=True, text=True)
-    if run.returncode != 0:
-        raise SystemExit(f"infer failed: {run.stderr[-500:]}")
-    return int(run.stderr.rsplit("peak_kib", 1)[1].split()[0]) / 1024.0
+    return zoo_peak_rss("run", "mcnn", "--stage", "infer", "--preset", "smoke", "--data", str(images),
+                        "--workdir", str(workdir))
 
 
 def main() -> None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from timing import median_seconds
+from timing import median_seconds, zoo_peak_rss
 
 SIDE = 256
 
@@ -100,20 +98,13 @@ def feed_rate(batch: int, steps: int = 200) -> float:
 def train_peak_rss(images: int) -> tuple[float, int]:
     """Peak RSS (MiB, VmHWM) of `zoo run mcnn --stage train` at the default preset, one epoch, on
     ``images`` synthetic 1024x1024 training images; returns it with the number of training patches."""
-    code = ("import sys\nfrom zoo_core.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n"
-            "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
-            "    print('peak_kib', hwm, file=sys.stderr)")
     settings = ["--set", "epochs=1", "--set", f"synthetic_train={images}", "--set", "synthetic_test=2"]
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-c", code, "run", "mcnn", "--stage", "dataset", *settings, "--workdir", tmp],
-                       capture_output=True, text=True, check=True)
-        run = subprocess.run([sys.executable, "-c", code, "run", "mcnn", "--stage", "train", *settings,
-                              "--workdir", tmp], capture_output=True, text=True)
-        if run.returncode != 0:
-            raise SystemExit(f"training failed: {run.stderr[-800:]}")
+        zoo_peak_rss("run", "mcnn", "--stage", "dataset", *settings, "--workdir", tmp)
+        peak = zoo_peak_rss("run", "mcnn", "--stage", "train", *settings, "--workdir", tmp)
         records = sorted(Path(tmp, "records").glob("*-dataset.json"))
         patches = json.loads(records[-1].read_text())["metrics"]["train_patches"]
-    return int(run.stderr.rsplit("peak_kib", 1)[1].split()[0]) / 1024.0, patches
+    return peak, patches
 
 
 def main() -> None:

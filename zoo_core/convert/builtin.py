@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ..io import atomic_path
 from ..plugin import hookimpl
+from ..runtime.backends import open_backend
 from . import Converter, ConvertJob, ConvertResult, parity, run_tool
 
 ATC_FRAMEWORK = {"air": "1", "onnx": "5"}  # atc --framework codes (0 Caffe, 3 TF pb)
@@ -39,13 +40,6 @@ def _converter_lite(job: ConvertJob) -> ConvertResult:
     return run_tool("converter-lite", command, job.output_dir / f"{job.stem}.ms", "CONVERT RESULT SUCCESS:0")
 
 
-def run_onnx(path, inputs):
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: inputs})[0]
-
-
 def _onnx_optimize(job: ConvertJob) -> ConvertResult:
     import onnxruntime as ort
 
@@ -59,7 +53,7 @@ def _onnx_optimize(job: ConvertJob) -> ConvertResult:
     result = ConvertResult("onnx-optimize", "ok", outputs=[target],
                            note="onnxruntime graph optimisations (level extended) saved offline")
     if job.sample is not None:
-        result.parity = parity(job.sample[1], run_onnx(target, job.sample[0]))
+        result.parity = parity(job.sample[1], open_backend("onnxruntime", target)(job.sample[0]))
     return result
 
 
@@ -74,7 +68,7 @@ def _onnx_fp16(job: ConvertJob) -> ConvertResult:
     result = ConvertResult("onnx-fp16", "ok", outputs=[target], note="weights and activations in FP16, I/O FP32")
     if job.sample is not None:
         try:
-            result.parity = parity(job.sample[1], run_onnx(target, job.sample[0]))
+            result.parity = parity(job.sample[1], open_backend("onnxruntime", target)(job.sample[0]))
         except Exception as exc:  # onnxruntime's CPU provider lacks some FP16 kernels
             result.note += f"; parity not measured here: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
     return result
