@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.test_plugins import install_fake_distribution
-from zoo_core import api, load_mindspore
+from zoo_core import load_mindspore
 from zoo_core.errors import UsageError
 from zoo_core.records import RecordStore
 from zoo_core.runtime.msrun import Cluster, msrun_command
