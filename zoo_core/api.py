@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable
 
-from .config import resolve_config
+from .config import describe_keys, resolve_config
 from .model import STAGES, ModelSpec
 from .plugin.manager import PluginManager, default_manager
 from .records import RecordStore, RunRecord
@@ -18,20 +18,18 @@ def default_workdir(model: str) -> Path:
     return Path("runs") / model
 
 
+def _workdir(model: str, workdir: str | Path | None) -> Path:
+    return Path(workdir) if workdir else default_workdir(model)
+
+
 def model_info(spec: ModelSpec) -> dict[str, Any]:
     """What ``zoo info`` shows: metadata, stages, presets, and every config key with type, default, description."""
-    schema = spec.config_cls.model_json_schema()["properties"]
-    keys = {}
-    for name, field in spec.config_cls.model_fields.items():
-        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        keys[name] = {"type": schema[name].get("type", schema[name].get("anyOf", "")), "default": field.default,
-                      "stage": extra.get("stage"), "description": field.description or ""}
     return {
         "name": spec.name,
         "summary": spec.summary,
         "stages": {stage: ("implemented" if stage in spec.stages else "not implemented") for stage in STAGES},
         "presets": {name: dict(values) for name, values in spec.presets.items()},
-        "config": keys,
+        "config": {key.pop("name"): key for key in describe_keys(spec.config_cls)},
         "metadata": spec.metadata.model_dump(mode="json"),
     }
 
@@ -44,7 +42,7 @@ def prepare_run(model: str, stages: str, preset: str = "default", config_file: s
     manager = manager or default_manager()
     spec = manager.get(model)
     config = resolve_config(spec.config_cls, spec.presets, preset, config_file, sets)
-    runner = Runner(spec, config, preset, Path(workdir) if workdir else default_workdir(model),
+    runner = Runner(spec, config, preset, _workdir(model, workdir),
                     Path(data) if data is not None else None, resume, quiet, on_record=manager.stage_finished,
                     converters=manager.converters(), cluster=cluster)
     return runner, runner.plan(stages)
@@ -59,7 +57,7 @@ def run(model: str, stages: str, *, on_plan: Callable[[Plan], None] = lambda pla
 
 
 def runs(model: str, workdir: str | Path | None = None) -> list[RunRecord]:
-    return RecordStore(Path(workdir) if workdir else default_workdir(model)).all()
+    return RecordStore(_workdir(model, workdir)).all()
 
 
 def render_docs(model: str, workdir: str | Path | None = None, lang: str = "zh", output: str | Path | None = None,
@@ -69,7 +67,7 @@ def render_docs(model: str, workdir: str | Path | None = None, lang: str = "zh",
 
     manager = manager or default_manager()
     spec = manager.get(model)
-    return render(spec, Path(workdir) if workdir else default_workdir(model), lang,
+    return render(spec, _workdir(model, workdir), lang,
                   Path(output) if output else None, allow_missing, manager.doc_templates(spec), write=not check)
 
 
@@ -80,7 +78,7 @@ def check(model: str, workdir: str | Path | None = None, selected: Sequence[str]
 
     manager = manager or default_manager()
     spec = manager.get(model)
-    root = Path(workdir) if workdir else default_workdir(model)
+    root = _workdir(model, workdir)
     readmes = {lang: root / "docs" / name for lang, name in (("zh", "README.md"), ("en", "README_en.md"))
                if (root / "docs" / name).is_file()}
     ctx = CheckContext(spec, root, readmes, manager.doc_templates(spec))
@@ -98,5 +96,4 @@ def package(model: str, output: str | Path, workdir: str | Path | None = None,
     if failing:
         from .errors import ZooError
         raise ZooError(f"`zoo check {model}` has errors ({', '.join(failing)}); fix them before packaging")
-    root = Path(workdir) if workdir else default_workdir(model)
-    return assemble(manager.get(model), root, Path(output))
+    return assemble(manager.get(model), _workdir(model, workdir), Path(output))

@@ -35,6 +35,21 @@ def keys_for_stage(config_cls: type[ModelConfig], stage: str) -> list[str]:
             if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("stage") == stage]
 
 
+def describe_keys(config_cls: type[ModelConfig]) -> list[dict[str, Any]]:
+    """Every config key with its type (as text), default, stage and description: for ``zoo info`` and the docs."""
+    schema = config_cls.model_json_schema()["properties"]
+    keys = []
+    for name, field in config_cls.model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        kind = schema[name].get("type") or " | ".join(
+            str(option.get("type", option.get("const", "?"))) for option in schema[name].get("anyOf", []))
+        if "enum" in schema[name]:
+            kind = " | ".join(str(v) for v in schema[name]["enum"])
+        keys.append({"name": name, "type": kind, "default": field.default, "stage": extra.get("stage", ""),
+                     "description": field.description or ""})
+    return keys
+
+
 def fingerprint(config: ModelConfig, keys: Sequence[str], extra: Mapping[str, Any] | None = None) -> str:
     """A short hash of the given config values (and extra inputs), to tell whether an output is still current."""
     payload = {key: getattr(config, key) for key in keys} | dict(extra or {})

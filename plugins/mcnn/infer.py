@@ -21,7 +21,7 @@ import numpy as np
 from zoo_core import (BACKEND_FORMATS, StageContext, ZooError, atomic_dir, atomic_write_text, open_backend,
                       progress)
 
-from .loaders import IMAGE_SUFFIXES, Split, find_splits, label_path, load_sample, read_image
+from .loaders import IMAGE_SUFFIXES, Split, find_splits, label_path, labelled, load_sample, read_image
 from .scores import count_errors
 
 
@@ -35,12 +35,7 @@ def find_images(data: Path) -> tuple[list[Path], Split | None]:
                    key=lambda p: (len(p.stem), p.stem))
     if not files:
         raise ZooError(f"--data {images_dir}: no files to run inference on")
-    split = None
-    for name, kind in (("ground_truth", "mat"), ("ground_truth_csv", "csv")):
-        if folder is not None and (folder / name).is_dir():
-            split = Split(files, folder / name, kind)
-            break
-    return files, split
+    return files, labelled(files, folder) if folder is not None else None
 
 
 def _source(ctx: StageContext) -> Path:

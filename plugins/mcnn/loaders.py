@@ -49,10 +49,19 @@ def _split(folder: Path) -> Split:
                     key=lambda p: (len(p.stem), p.stem))
     if not images:
         raise ZooError(f"{images_dir}: no images (.jpg, .jpeg, .png, .bmp) found")
+    split = labelled(images, folder)
+    if split is None:
+        raise ZooError(f"{folder}: no labels: expected ground_truth/ (.mat) or ground_truth_csv/ (.csv) beside "
+                       f"images/")
+    return split
+
+
+def labelled(images: list[Path], folder: Path) -> Split | None:
+    """``images`` with the label folder beside them in ``folder`` (.mat first, then CSV), or None if it has none."""
     for name, kind in (("ground_truth", "mat"), ("ground_truth_csv", "csv")):
         if (folder / name).is_dir():
             return Split(images, folder / name, kind)
-    raise ZooError(f"{folder}: no labels: expected ground_truth/ (.mat) or ground_truth_csv/ (.csv) beside images/")
+    return None
 
 
 def find_splits(root: Path) -> dict[str, Split]:

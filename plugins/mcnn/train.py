@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -142,14 +143,15 @@ def run_train(ctx: StageContext) -> None:
     if not ctx.resume and main:
         for _, old in _epoch_checkpoints(folder):
             old.unlink()
-    metrics_path = ctx.stage_dir / ("metrics.jsonl" if main else f"metrics-rank{ctx.rank}.jsonl")
+    metrics_path = ctx.stage_dir / "metrics.jsonl"
     if ctx.resume and main:
         _truncate_metrics(metrics_path, start - 1)
     step_times: list[float] = []
     clock = time.perf_counter()
     ctx.log.info(f"training MCNN ({parameter_count(net):,} parameters) for epochs {start}..{cfg.epochs}: "
                  f"{len(images)} patches, batch {cfg.batch_size}, {steps} steps/epoch, {cfg.optimizer} lr {cfg.lr}")
-    with open(metrics_path, "a" if ctx.resume else "w", encoding="utf-8") as metrics:
+    # Only rank 0 keeps the metrics file; the other ranks' lines go nowhere.
+    with open(metrics_path if main else os.devnull, "a" if ctx.resume else "w", encoding="utf-8") as metrics:
         for epoch in range(start, cfg.epochs + 1):
             epoch_clock = time.perf_counter()
             order = np.random.default_rng([cfg.seed, epoch]).permutation(len(images))

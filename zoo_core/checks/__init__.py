@@ -33,6 +33,7 @@ class CheckContext:
     workdir: Path
     readmes: dict[str, Path]  # lang -> README path (those that exist)
     extra_templates: Sequence[Any] = ()
+    _fresh: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @cached_property
     def context(self) -> dict[str, Any]:
@@ -44,14 +45,16 @@ class CheckContext:
         return {lang: path.read_text(encoding="utf-8") for lang, path in self.readmes.items()}
 
     def fresh(self, lang: str) -> str | None:
-        """What ``render-docs`` would write now for ``lang`` (None when records are missing)."""
+        """What ``render-docs`` would write now for ``lang`` (None when records are missing); rendered once."""
         from ..docs.render import render
         from ..errors import ZooError
-        try:
-            return render(self.spec, self.workdir, lang, self.readmes.get(lang), allow_missing=False,
-                          extra=self.extra_templates, write=False).text
-        except ZooError:
-            return None
+        if lang not in self._fresh:
+            try:
+                self._fresh[lang] = render(self.spec, self.workdir, lang, self.readmes.get(lang), allow_missing=False,
+                                           extra=self.extra_templates, write=False).text
+            except ZooError:
+                self._fresh[lang] = None
+        return self._fresh[lang]
 
 
 @dataclass(frozen=True)

@@ -88,13 +88,6 @@ def parity(expected: np.ndarray, actual: np.ndarray) -> dict[str, float]:
             "sum_difference": float(actual.sum() - expected.sum()), "reference_sum": float(expected.sum())}
 
 
-def applicable(converters: Mapping[str, Converter], formats: Sequence[str], wanted: Sequence[str] = ()
-               ) -> list[Converter]:
-    """Converters whose source format was produced (all of them, or only those named in ``wanted``)."""
-    chosen = [converters[name] for name in wanted] if wanted else list(converters.values())
-    return [c for c in chosen if c.source_format in formats]
-
-
 def convert_all(ctx, sources: Mapping[str, Path], job: Callable[[Path], ConvertJob],
                 wanted: Sequence[str] = ()) -> list[ConvertResult]:
     """Run every registered converter (or those named in ``wanted``) whose source format is in ``sources``.

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from ..config import describe_keys
 from ..model import STAGES, ModelSpec
 from ..records import RecordStore, RunRecord
 
@@ -81,16 +82,6 @@ def build_context(spec: ModelSpec, workdir: Path) -> dict[str, Any]:
         if record.status == "ok":
             infer_by_backend[record.metrics.get("backend", "?")] = record
     config = records["train"].config if "train" in records else {}
-    schema = spec.config_cls.model_json_schema()["properties"]
-    keys = []
-    for name, field in spec.config_cls.model_fields.items():
-        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        kind = schema[name].get("type") or " | ".join(
-            str(option.get("type", option.get("const", "?"))) for option in schema[name].get("anyOf", []))
-        if "enum" in schema[name]:
-            kind = " | ".join(str(v) for v in schema[name]["enum"])
-        keys.append({"name": name, "type": kind, "default": field.default, "stage": extra.get("stage", ""),
-                     "description": field.description or ""})
     return {
         "model": spec.name,
         "meta": spec.metadata,
@@ -99,7 +90,7 @@ def build_context(spec: ModelSpec, workdir: Path) -> dict[str, Any]:
         "artifacts": artifacts(workdir, records),
         "recorded": records,
         "config": config,
-        "config_keys": keys,
+        "config_keys": describe_keys(spec.config_cls),
         "defaults": spec.config_cls().model_dump(),
         "stages": spec.implemented,
         "sources": source_tree(spec.source_dir),
