@@ -20,13 +20,18 @@ from timing import median_seconds, zoo_peak_rss
 SIDE = 256
 
 
-def mindspore_step(batch: int, optimizer: str):
-    from zoo_core import load_mindspore
+def mindspore_step(batch: int, optimizer: str, plain_pool: bool = False):
+    """One training step of zoo's MCNN; ``plain_pool``: with ``nn.MaxPool2d`` instead of zoo's training pool."""
     from zoo_mcnn.network import build_network
     from zoo_mcnn.train import _train_cell
 
+    from zoo_core import load_mindspore
+
     ms = load_mindspore()
     net = build_network(1)
+    if plain_pool:
+        for column in (net.branch1, net.branch2, net.branch3):
+            column[1], column[3] = ms.nn.MaxPool2d(2, 2), ms.nn.MaxPool2d(2, 2)
     opt = (ms.nn.SGD(net.trainable_params(), learning_rate=1e-6, momentum=0.9) if optimizer == "sgd"
            else ms.nn.Adam(net.trainable_params(), learning_rate=1e-4))
     cell = _train_cell(net, opt, "O0")
@@ -39,7 +44,6 @@ def mindspore_step(batch: int, optimizer: str):
 def torch_step(batch: int, optimizer: str):
     import torch
     from torch import nn
-
     from zoo_mcnn.network import COLUMNS, FUSE_IN
 
     def column(convs):
@@ -120,10 +124,18 @@ def main() -> None:
         have_torch = False
     rows = []
     for batch, optimizer in ((1, "sgd"), (1, "adam"), (8, "sgd")):
-        ms_s = median_seconds(mindspore_step(batch, optimizer), args.repeats)
-        row = {"batch": batch, "optimizer": optimizer, "mindspore_ms": 1000 * ms_s}
+        steps = {"mindspore": mindspore_step(batch, optimizer),
+                 "plain_pool": mindspore_step(batch, optimizer, plain_pool=True)}
         if have_torch:
-            torch_s = median_seconds(torch_step(batch, optimizer), args.repeats)
+            steps["torch"] = torch_step(batch, optimizer)
+        times: dict[str, list[float]] = {name: [] for name in steps}
+        for _ in range(3):  # interleaved rounds, so a noisy moment hits every variant alike
+            for name, step in steps.items():
+                times[name].append(median_seconds(step, max(1, args.repeats // 3)))
+        ms_s, plain_s = float(np.median(times["mindspore"])), float(np.median(times["plain_pool"]))
+        row = {"batch": batch, "optimizer": optimizer, "mindspore_ms": 1000 * ms_s, "plain_pool_ms": 1000 * plain_s}
+        if have_torch:
+            torch_s = float(np.median(times["torch"]))
             row.update(torch_ms=1000 * torch_s, ratio=ms_s / torch_s)
         row["feed_batches_per_s"] = feed_rate(batch)
         row["feed_vs_step"] = row["feed_batches_per_s"] * ms_s
@@ -137,10 +149,12 @@ def main() -> None:
     if not have_torch:
         print("PyTorch is not installed: the comparison is skipped (pip install torch==2.13.0)")
     print(f"MCNN train step at {SIDE}x{SIDE}, medians of {args.repeats}, {os.cpu_count()} cores")
-    print(f"{'batch':>5} {'optim':>6} {'MindSpore':>10} {'PyTorch':>9} {'MS/PT':>6} {'feed/step':>9}")
+    print(f"{'batch':>5} {'optim':>6} {'MindSpore':>10} {'MaxPool2d':>10} {'PyTorch':>9} {'MS/PT':>6} "
+          f"{'feed/step':>9}")
     for r in rows:
         torch_part = f"{r['torch_ms']:>7.1f}ms {r['ratio']:>5.2f}x" if have_torch else f"{'-':>9} {'-':>6}"
-        print(f"{r['batch']:>5} {r['optimizer']:>6} {r['mindspore_ms']:>8.1f}ms {torch_part} {r['feed_vs_step']:>8.0f}x")
+        print(f"{r['batch']:>5} {r['optimizer']:>6} {r['mindspore_ms']:>8.1f}ms {r['plain_pool_ms']:>8.1f}ms "
+              f"{torch_part} {r['feed_vs_step']:>8.0f}x")
     if rss:
         print(f"peak RSS of one default-preset training epoch ({rss[1]} patches of 256x256): {rss[0]:.0f} MiB")
 

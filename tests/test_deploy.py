@@ -15,6 +15,7 @@ import pytest
 
 from zoo_core import api, load_mindspore
 from zoo_core.records import RecordStore
+from zoo_core.runtime.onnx_blocks import nchwc_block
 from zoo_mcnn.network import build_network, load_weights
 
 ms = load_mindspore()
@@ -168,6 +169,10 @@ def test_infer_equals_eval_on_the_test_split(trained, cli, backend):
     infer = RecordStore(trained).latest("infer")
     evaluation = RecordStore(trained).latest("eval")
     assert infer.metrics["backend"] == backend and infer.metrics["samples"] == evaluation.metrics["samples"]
+    if backend == "onnxruntime" and nchwc_block():  # MCNN's 20/40-channel column is rewritten (exact)
+        padded, split = {8: (2, 2), 16: (5, 0)}[nchwc_block()]
+        assert infer.metrics["backend_details"]["channel_blocking"] == {"block": nchwc_block(), "padded": padded,
+                                                                      "split": split}
     assert infer.metrics["mae"] == pytest.approx(evaluation.metrics["mae"], abs=1e-3)
     assert infer.metrics["mse"] == pytest.approx(evaluation.metrics["mse"], abs=1e-3)
     predicted = read_csv(trained / "infer" / "predictions.csv")

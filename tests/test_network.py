@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from zoo_core import ZooError, load_mindspore
-from zoo_mcnn.network import MCNN, build_network, conv_flops, load_weights, parameter_count
+from zoo_mcnn.network import MCNN, MaxPool2x2, build_network, conv_flops, load_weights, parameter_count
 
 ms = load_mindspore()
 
@@ -72,3 +72,21 @@ def test_checkpoint_of_another_network_is_a_clear_error(tmp_path):
         load_weights(build_network(), tmp_path / "junk.ckpt")
     with pytest.raises(ZooError, match="not found"):
         load_weights(build_network(), tmp_path / "missing.ckpt")
+
+
+@pytest.mark.parametrize("kind", ["random", "relu zeros", "flat", "integer ties"])
+def test_training_pool_has_maxpools_values_and_gradients(kind):
+    """Training runs MaxPoolWithArgmax for speed; it must be MaxPool exactly, ties included."""
+    rng = np.random.default_rng(1)
+    x = {"random": rng.standard_normal((2, 3, 8, 12)), "relu zeros": np.maximum(rng.standard_normal((2, 3, 8, 12)), 0),
+         "flat": np.ones((1, 2, 8, 12)), "integer ties": rng.integers(0, 3, (2, 3, 8, 12))}[kind]
+    x = ms.Tensor(x.astype(np.float32))
+    sens = ms.Tensor(rng.standard_normal((x.shape[0], x.shape[1], 4, 6)).astype(np.float32))
+    reference = ms.nn.MaxPool2d(2, 2)
+    pool = MaxPool2x2()
+    pool.set_train(True)
+    grad = ms.ops.GradOperation(sens_param=True)
+    np.testing.assert_array_equal(pool(x).asnumpy(), reference(x).asnumpy())
+    np.testing.assert_array_equal(grad(pool)(x, sens).asnumpy(), grad(reference)(x, sens).asnumpy())
+    pool.set_train(False)
+    np.testing.assert_array_equal(pool(x).asnumpy(), reference(x).asnumpy())

@@ -114,7 +114,8 @@ def run_infer(ctx: StageContext) -> None:
     if cfg.overlays:
         ctx.output(ctx.stage_dir / "overlays")
     labelled = [(p, t) for _, p, t in rows if t is not None]
-    ctx.metrics.update({"backend": cfg.backend, "model": str(model), "samples": len(rows), "skipped": len(skipped),
+    ctx.metrics.update({"backend": cfg.backend, "backend_details": predict.details, "model": str(model),
+                        "samples": len(rows), "skipped": len(skipped),
                         "skipped_files": skipped, "labelled": len(labelled), "source": str(source),
                         "seconds_per_image": round(float(np.median(seconds)), 4)})
     message = f"inferred {len(rows)} images from {source} with {cfg.backend} ({model.name})"

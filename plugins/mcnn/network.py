@@ -41,9 +41,26 @@ class ConvReLU(nn.Cell):
         return self.relu(self.conv(x))
 
 
+class MaxPool2x2(nn.Cell):
+    """2x2 max-pool, stride 2. In training mode it runs ``MaxPoolWithArgmax``: same values and same gradients as
+    ``MaxPool`` (ties included, tests/test_network.py), but on CPU its backward is a native scatter from the saved
+    argmax, while ``MaxPool``'s reruns the forward in oneDNN's single-threaded reference kernel (about 18% of a
+    256x256 training step; benchmarks/README.md). Inference and export use the plain ``MaxPool``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plain = ms.ops.MaxPool(kernel_size=2, strides=2)
+        self.with_argmax = ms.ops.MaxPoolWithArgmax(kernel_size=2, strides=2)
+
+    def construct(self, x):
+        if self.training:
+            return self.with_argmax(x)[0]
+        return self.plain(x)
+
+
 def _column(convs: list[tuple[int, int, int]]) -> nn.SequentialCell:
     first, second, third, fourth = (ConvReLU(*c) for c in convs)
-    return nn.SequentialCell([first, nn.MaxPool2d(2, 2), second, nn.MaxPool2d(2, 2), third, fourth])
+    return nn.SequentialCell([first, MaxPool2x2(), second, MaxPool2x2(), third, fourth])
 
 
 class MCNN(nn.Cell):

@@ -4,33 +4,56 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UsageError, ZooError, did_you_mean
 
-Predictor = Callable[[np.ndarray], np.ndarray]
+
+@dataclass
+class Predictor:
+    """An opened model: call it on a float32 NCHW array. ``details`` says how the backend runs it (for records)."""
+    run: Callable[[np.ndarray], np.ndarray]
+    details: dict[str, object] = field(default_factory=dict)
+
+    def __call__(self, inputs: np.ndarray) -> np.ndarray:
+        return self.run(inputs)
+
 
 #: backend name -> the exported format it runs
 FORMATS = {"onnxruntime": "onnx", "mindspore": "mindir"}
 
 
-def _onnxruntime(path: Path, threads: int) -> Predictor:
+def _onnxruntime(path: Path, threads: int, tune: bool) -> Predictor:
+    import onnx
     import onnxruntime as ort
 
+    from .onnx_blocks import block_channels, nchwc_block
+
+    source: str | bytes = str(path)
+    details: dict[str, object] = {"graph_optimization_level": "all"}
+    if tune and nchwc_block():
+        try:
+            model = onnx.load(str(path))
+        except Exception as exc:
+            raise ZooError(f"{path}: not a readable ONNX file ({str(exc).splitlines()[0][:200]})") from None
+        details["channel_blocking"] = block_channels(model, nchwc_block())
+        source = model.SerializeToString()
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads or (os.cpu_count() or 1)
     try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise ZooError(f"{path}: onnxruntime cannot load it ({str(exc).splitlines()[0][:200]})") from None
     name = session.get_inputs()[0].name
-    return lambda inputs: session.run(None, {name: inputs})[0]
+    details["threads"] = options.intra_op_num_threads
+    return Predictor(lambda inputs: session.run(None, {name: inputs})[0], details)
 
 
-def _mindspore(path: Path, threads: int) -> Predictor:
+def _mindspore(path: Path, threads: int, tune: bool) -> Predictor:
     from .mindspore_env import load_mindspore
 
     ms = load_mindspore()
@@ -38,17 +61,20 @@ def _mindspore(path: Path, threads: int) -> Predictor:
         cell = ms.nn.GraphCell(ms.load(str(path)))
     except Exception as exc:
         raise ZooError(f"{path}: MindSpore cannot load it as MINDIR ({str(exc).splitlines()[0][:200]})") from None
-    return lambda inputs: cell(ms.Tensor(inputs)).asnumpy()
+    return Predictor(lambda inputs: cell(ms.Tensor(inputs)).asnumpy(), {"mode": "graph"})
 
 
 _OPENERS = {"onnxruntime": _onnxruntime, "mindspore": _mindspore}
 
 
-def open_backend(name: str, path: str | Path, threads: int = 0) -> Predictor:
-    """A function running ``path`` with backend ``name``; clear errors for an unknown backend or missing file."""
+def open_backend(name: str, path: str | Path, threads: int = 0, tune: bool = True) -> Predictor:
+    """``path`` opened with backend ``name``; clear errors for an unknown backend or missing file.
+
+    ``tune``: let the backend rewrite the graph exactly for speed (onnxruntime: :mod:`.onnx_blocks`).
+    """
     if name not in _OPENERS:
         raise UsageError(f"unknown backend '{name}'{did_you_mean(name, _OPENERS)}")
     path = Path(path)
     if not path.is_file():
         raise ZooError(f"{path}: model file not found; run the export stage or give --set infer_model=PATH")
-    return _OPENERS[name](path, threads)
+    return _OPENERS[name](path, threads, tune)
