@@ -22,6 +22,8 @@ class Predictor:
         return self.run(inputs)
 
 
+_PROTOBUF_LIMIT = 2**31 - 1  # a model above it cannot be handed to onnxruntime as bytes; it is loaded as it is
+
 #: backend name -> the exported format it runs
 FORMATS = {"onnxruntime": "onnx", "mindspore": "mindir"}
 
@@ -34,13 +36,15 @@ def _onnxruntime(path: Path, threads: int, tune: bool) -> Predictor:
 
     source: str | bytes = str(path)
     details: dict[str, object] = {"graph_optimization_level": "all"}
-    if tune and nchwc_block():
+    if tune and nchwc_block() and path.stat().st_size < _PROTOBUF_LIMIT // 2:
         try:
             model = onnx.load(str(path))
         except Exception as exc:
             raise ZooError(f"{path}: not a readable ONNX file ({str(exc).splitlines()[0][:200]})") from None
-        details["channel_blocking"] = block_channels(model, nchwc_block())
-        source = model.SerializeToString()
+        summary = block_channels(model, nchwc_block())
+        if model.ByteSize() < _PROTOBUF_LIMIT:  # weights in external files can make it larger than the file
+            details["channel_blocking"] = summary
+            source = model.SerializeToString()
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads or (os.cpu_count() or 1)
