@@ -75,12 +75,12 @@ def check(model: str, workdir: str | Path | None = None, selected: Sequence[str]
           manager: PluginManager | None = None):
     """Run the release checklist of ``model``; returns one result per rule."""
     from .checks import CheckContext, run_checks, select
+    from .docs.render import LANGS, readme_path
 
     manager = manager or default_manager()
     spec = manager.get(model)
     root = _workdir(model, workdir)
-    readmes = {lang: root / "docs" / name for lang, name in (("zh", "README.md"), ("en", "README_en.md"))
-               if (root / "docs" / name).is_file()}
+    readmes = {lang: readme_path(root, lang) for lang in LANGS if readme_path(root, lang).is_file()}
     ctx = CheckContext(spec, root, readmes, manager.doc_templates(spec))
     return run_checks(ctx, select(manager.rules(), selected))
 

@@ -20,6 +20,11 @@ def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def _numbers(record: RunRecord) -> str:
+    """The record's numeric metrics as ``key=value, ...`` (the one-line summaries of `run` and `runs`)."""
+    return ", ".join(f"{k}={v}" for k, v in record.metrics.items() if isinstance(v, (int, float)))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """zoo: train, export, document and check model-zoo deliveries through model plugins."""
@@ -135,7 +140,7 @@ def run(model: str, stages: str, preset: str, config_file: str | None, sets: tup
         record = runner.run_stage(stage)
         records.append(record)
         if not as_json:
-            metrics = ", ".join(f"{k}={v}" for k, v in record.metrics.items() if isinstance(v, (int, float)))
+            metrics = _numbers(record)
             status = f"needs {', '.join(record.needs)}" if record.status == "needs_tool" else record.status
             click.echo(f"{stage}: {status} in {record.duration_s:.1f} s"
                        + (f" ({metrics})" if metrics else "")
@@ -157,8 +162,7 @@ def list_runs(model: str, workdir: str | None, as_json: bool) -> None:
     if not records:
         click.echo(f"no runs recorded in {workdir or api.default_workdir(model)}")
     for r in records:
-        metrics = ", ".join(f"{k}={v}" for k, v in r.metrics.items() if isinstance(v, (int, float)))
-        click.echo(f"{r.run_id:<34} {r.stage:<8} {r.status:<11} {r.duration_s:>8.1f}s  {r.preset:<8} {metrics}")
+        click.echo(f"{r.run_id:<34} {r.stage:<8} {r.status:<11} {r.duration_s:>8.1f}s  {r.preset:<8} {_numbers(r)}")
 
 
 @cli.command("render-docs")

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import UsageError, ZooError, did_you_mean
+from .errors import UsageError, ZooError, did_you_mean, first_line
 
 
 class ModelConfig(BaseModel):
@@ -94,7 +94,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ZooError(f"{path}: cannot read config file ({exc.strerror})") from None
     except yaml.YAMLError as exc:
-        raise ZooError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise ZooError(f"{path}: not valid YAML ({first_line(exc)})") from None
     if not isinstance(data, dict):
         raise ZooError(f"{path}: a config file must be a mapping of key: value")
     return data

@@ -18,6 +18,13 @@ class UsageError(ZooError):
     exit_code = 2
 
 
+def first_line(text: object, limit: int | None = None) -> str:
+    """The first non-blank line of ``text`` (an exception message, a docstring), cut to ``limit`` characters;
+    "" when there is none."""
+    lines = str(text).strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """' (did you mean 'x'?); known: a, b' — the tail of an unknown-name message."""
     known = sorted(known)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
-from .errors import ZooError
+from .errors import ZooError, first_line
 
 ApplicationDomain = Literal[
     "Classification", "Object Detection", "Segmentation", "Image Synthesis", "NLP", "Speech Synthesis",
@@ -175,7 +175,7 @@ def load_metadata(path: str | Path) -> ModelMetadata:
     except OSError as exc:
         raise ZooError(f"{path}: cannot read metadata ({exc.strerror})") from None
     except yaml.YAMLError as exc:
-        raise ZooError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise ZooError(f"{path}: not valid YAML ({first_line(exc)})") from None
     try:
         return ModelMetadata.model_validate(data)
     except ValidationError as exc:

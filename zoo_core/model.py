@@ -64,6 +64,12 @@ class ModelSpec:
     def implemented(self) -> list[str]:
         return [stage for stage in STAGES if stage in self.stages]
 
+    def source_files(self) -> list[Path]:
+        """Every file of the plugin's source folder (``__pycache__`` left out), sorted; none without one."""
+        if self.source_dir is None:
+            return []
+        return sorted(p for p in Path(self.source_dir).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
 
 @dataclass
 class StageContext:

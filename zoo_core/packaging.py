@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from .docs.context import build_context
+from .docs.render import LANGS, readme_path
 from .errors import ZooError
 from .io import atomic_dir, sha256_file
 from .model import ModelSpec
@@ -17,7 +18,7 @@ def assemble(spec: ModelSpec, workdir: Path, output: Path) -> Path:
     context = build_context(spec, workdir)
     docs = workdir / "docs"
     picks: dict[str, Path] = {}
-    for name in ("README.md", "README_en.md", "training.png", "density_overlay.png"):
+    for name in [readme_path(workdir, lang).name for lang in LANGS] + ["training.png", "density_overlay.png"]:
         if (docs / name).is_file():
             picks[name] = docs / name
     for fmt, art in context["artifacts"].items():
@@ -27,7 +28,7 @@ def assemble(spec: ModelSpec, workdir: Path, output: Path) -> Path:
             picks[f"infer/{script.relative_to(workdir / 'convert' / 'infer')}"] = script
     for stage, record in context["recorded"].items():
         picks[f"records/{record.run_id}.json"] = workdir / "records" / f"{record.run_id}.json"
-    if "README.md" not in picks:
+    if readme_path(workdir, "zh").name not in picks:
         raise ZooError(f"no README in {docs}: run `zoo render-docs {spec.name}` first")
     files = []
     with atomic_dir(output) as tmp:

@@ -65,23 +65,14 @@ class Environment(BaseModel):
 
 
 def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    from .runtime import proc_field
+    return proc_field("/proc/cpuinfo", "model name") or platform.processor() or platform.machine()
 
 
 def _memory_gib() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    return None
+    from .runtime import proc_field
+    total = proc_field("/proc/meminfo", "MemTotal")  # "24576000 kB"
+    return round(int(total.split()[0]) / 2**20, 1) if total else None
 
 
 def _isa_facts() -> dict[str, str]:

@@ -33,6 +33,7 @@ def check_conformance(model: str, workdir: Path, preset: str = "smoke") -> Confo
     """Run the whole contract for ``model`` in ``workdir``; raises ConformanceError on the first breach."""
     from . import api
     from .config import resolve_config
+    from .docs.render import LANGS
     from .errors import ZooError
     from .metadata import ModelMetadata
     from .plugin.manager import default_manager
@@ -66,7 +67,7 @@ def check_conformance(model: str, workdir: Path, preset: str = "smoke") -> Confo
             raise ConformanceError(f"{model}: the {record.stage} record lacks metrics {missing} the delivery README "
                                    f"needs (see zoo_core.records.DOC_METRICS)")
         report.stages.append(record.stage)
-    for lang in ("zh", "en"):
+    for lang in LANGS:
         try:
             rendered = api.render_docs(model, workdir, lang, manager=manager)
         except ZooError as exc:

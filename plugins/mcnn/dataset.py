@@ -18,7 +18,7 @@ from zoo_core import StageContext, ZooError, atomic_dir, progress
 from . import synthetic
 from .config import McnnConfig
 from .density import downsample
-from .loaders import Sample, Split, find_splits, load_sample
+from .loaders import Sample, Split, file_order, find_splits, load_sample
 
 DOWN = 4
 
@@ -145,4 +145,4 @@ def read_manifest(workdir: Path) -> dict:
 
 def iter_images(workdir: Path, split: str) -> list[Path]:
     folder = prepared_dir(workdir) / split
-    return sorted(folder.glob("*.npz"), key=lambda p: (len(p.stem), p.stem)) if folder.is_dir() else []
+    return sorted(folder.glob("*.npz"), key=file_order) if folder.is_dir() else []

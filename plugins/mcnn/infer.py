@@ -21,7 +21,8 @@ import numpy as np
 from zoo_core import (BACKEND_FORMATS, StageContext, ZooError, atomic_dir, atomic_write_text, open_backend,
                       progress)
 
-from .loaders import IMAGE_SUFFIXES, Split, find_splits, label_path, labelled, load_sample, read_image
+from .loaders import (IMAGE_SUFFIXES, Split, file_order, find_splits, label_path, labelled, load_sample,
+                      read_image)
 from .scores import count_errors
 
 
@@ -31,8 +32,7 @@ def find_images(data: Path) -> tuple[list[Path], Split | None]:
     images_dir = data / "images" if (data / "images").is_dir() else data
     if not images_dir.is_dir():
         raise ZooError(f"--data {data}: folder not found; give a folder of images or a split folder with images/")
-    files = sorted((p for p in images_dir.iterdir() if p.is_file() and not p.name.startswith(".")),
-                   key=lambda p: (len(p.stem), p.stem))
+    files = sorted((p for p in images_dir.iterdir() if p.is_file() and not p.name.startswith(".")), key=file_order)
     if not files:
         raise ZooError(f"--data {images_dir}: no files to run inference on")
     return files, labelled(files, folder) if folder is not None else None

@@ -22,6 +22,11 @@ from zoo_core import ZooError
 from .density import density_map, resize_density
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+def file_order(path: Path) -> tuple[int, str]:
+    """Sort key putting IMG_2 before IMG_10 (ShanghaiTech's numbering)."""
+    return len(path.stem), path.stem
 BORDER_TOLERANCE = 5.0  # px: real labels have heads a pixel or two outside the image; clip those
 
 
@@ -45,8 +50,7 @@ def _split(folder: Path) -> Split:
     images_dir = folder / "images"
     if not images_dir.is_dir():
         raise ZooError(f"{folder}: no images/ folder; expected {folder}/images with the pictures")
-    images = sorted((p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
-                    key=lambda p: (len(p.stem), p.stem))
+    images = sorted((p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=file_order)
     if not images:
         raise ZooError(f"{images_dir}: no images (.jpg, .jpeg, .png, .bmp) found")
     split = labelled(images, folder)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+Problems = list[tuple[str, str, "int | None"]]  # what a rule's check returns: (message, file, line) per problem
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Rule:
     severity: Severity
     title: str
     fix: str
-    check: Callable[[CheckContext], list[tuple[str, str, int | None]]]  # -> (message, file, line) per problem
+    check: Callable[[CheckContext], Problems]
 
 
 @dataclass

@@ -10,10 +10,9 @@ from ..docs.markdown import broken_anchors
 from ..io import sha256_file
 from ..metadata import Category, ModelFormat, Processor
 from ..plugin import hookimpl
-from . import CheckContext, Rule
+from . import CheckContext, Problems, Rule
 from .sources import IP_URL, PERSONAL, SECRET, entry_scripts, junk_files, license_headers, scan
 
-Problems = list[tuple[str, str, "int | None"]]
 FIELD = re.compile(r"^\*\*(?P<label>[^*]+)\*\*(?:：|: )(?P<value>.*)$")
 PLACEHOLDERS = ("xx1", "XXX", "_描述要点_", "描述要点", "not yet measured")
 SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
@@ -129,9 +128,8 @@ def _headings(text: str) -> list[tuple[str, int]]:
 
 
 def sections_in_order(ctx: CheckContext) -> Problems:
-    from ..docs.render import SECTIONS, core_templates
-    import yaml
-    strings = yaml.safe_load((core_templates() / "strings.yaml").read_text(encoding="utf-8"))
+    from ..docs.render import SECTIONS, section_strings
+    strings = section_strings()
     problems: Problems = []
     for lang, text in ctx.texts.items():
         wanted = [strings[name][lang] for name in SECTIONS]

@@ -4,11 +4,8 @@ paths, IP URLs, secrets, and entry scripts that set up the environment."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from . import CheckContext
-
-Problems = list[tuple[str, str, "int | None"]]
+from . import CheckContext, Problems
 JUNK = (".log", ".pb", ".h5", ".so", ".zip", ".tar", ".tar.gz", ".swp", ".ipynb", ".pyc", ".bin", ".pth", ".onnx",
         ".npy", ".om", ".pkl", ".pt", ".mat", ".tfrecord", ".air", ".mindir", ".ckpt")
 SECRET = re.compile(r"(password|passwd|secret|api[_-]?key|access[_-]?key)\s*[:=]\s*['\"][^'\"]+['\"]"
@@ -18,16 +15,9 @@ IP_URL = re.compile(r"\b(?:https?|ftp)://\d{1,3}(?:\.\d{1,3}){3}")
 EXPORTS = re.compile(r"^\s*export\s+(PATH|LD_LIBRARY_PATH|PYTHONPATH|LD_PRELOAD|ASCEND_[A-Z_]*)=", re.M)
 
 
-def _sources(ctx: CheckContext) -> list[Path]:
-    root = ctx.spec.source_dir
-    if root is None:
-        return []
-    return sorted(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-
-
 def junk_files(ctx: CheckContext) -> Problems:
     problems: Problems = []
-    for path in _sources(ctx):
+    for path in ctx.spec.source_files():
         if path.stat().st_size >= 2 * 2**20:
             problems.append((f"{path.stat().st_size / 2**20:.1f} MiB: no file of 2 MiB or more in a delivery",
                              str(path), None))
@@ -38,7 +28,7 @@ def junk_files(ctx: CheckContext) -> Problems:
 
 def license_headers(ctx: CheckContext) -> Problems:
     problems: Problems = []
-    for path in _sources(ctx):
+    for path in ctx.spec.source_files():
         if path.suffix in (".py", ".sh"):
             head = "\n".join(path.read_text(encoding="utf-8").splitlines()[:5])
             if "SPDX-License-Identifier" not in head and "Apache License" not in head:
@@ -48,7 +38,7 @@ def license_headers(ctx: CheckContext) -> Problems:
 
 def scan(ctx: CheckContext, pattern: re.Pattern, what: str) -> Problems:
     problems: Problems = []
-    targets = [p for p in _sources(ctx) if p.suffix in (".py", ".sh", ".yaml", ".yml", ".md", ".j2", ".json")]
+    targets = [p for p in ctx.spec.source_files() if p.suffix in (".py", ".sh", ".yaml", ".yml", ".md", ".j2", ".json")]
     for path in targets + list(ctx.readmes.values()):
         for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             if pattern.search(line):
@@ -57,7 +47,7 @@ def scan(ctx: CheckContext, pattern: re.Pattern, what: str) -> Problems:
 
 
 def entry_scripts(ctx: CheckContext) -> Problems:
-    scripts = [p for p in _sources(ctx) if p.suffix == ".sh"]
+    scripts = [p for p in ctx.spec.source_files() if p.suffix == ".sh"]
     scripts += sorted((ctx.workdir / "convert" / "infer").rglob("*.sh"))
     return [(f"entry script exports {m.group(1)}; put environment set-up in the README", str(path),
              path.read_text(encoding="utf-8")[:m.start()].count("\n") + 1)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import describe_keys
+from ..errors import first_line
 from ..model import STAGES, ModelSpec
 from ..records import RecordStore, RunRecord
 
@@ -42,20 +43,17 @@ def artifacts(workdir: Path, records: dict[str, RunRecord]) -> dict[str, dict[st
     return {fmt: found[fmt] for fmt in FORMAT_ORDER if fmt in found}
 
 
-def source_tree(source_dir: Path | None) -> list[str]:
+def source_tree(spec: ModelSpec) -> list[str]:
     """``file    # first line of its docstring or comment`` for every source file of the plugin."""
     rows: list[str] = []
-    if source_dir is None:
-        return rows
-    for path in sorted(p for p in source_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in spec.source_files():
         summary = ""
         if path.suffix == ".py":
-            doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
-            summary = (doc or "").strip().splitlines()[0] if doc else ""
+            summary = first_line(ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "")
         elif path.suffix in (".yaml", ".yml", ".sh"):
             first = next((l for l in path.read_text(encoding="utf-8").splitlines() if l.startswith("#")), "")
             summary = first.lstrip("#! ").strip() if not first.startswith("#!") else ""
-        name = str(path.relative_to(source_dir))
+        name = str(path.relative_to(spec.source_dir))
         rows.append(f"{name}    # {summary}" if summary else name)
     return rows
 
@@ -93,7 +91,7 @@ def build_context(spec: ModelSpec, workdir: Path) -> dict[str, Any]:
         "config_keys": describe_keys(spec.config_cls),
         "defaults": spec.config_cls().model_dump(),
         "stages": spec.implemented,
-        "sources": source_tree(spec.source_dir),
+        "sources": source_tree(spec),
         "train_log": log_excerpt(workdir, records.get("train")),
         "workdir": str(workdir),
     }

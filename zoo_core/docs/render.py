@@ -54,6 +54,16 @@ def core_templates() -> Path:
     return Path(str(resources.files("zoo_templates"))) / "delivery_doc"
 
 
+def section_strings() -> dict[str, dict[str, str]]:
+    """``strings.yaml``: each heading and label of the README by language."""
+    return yaml.safe_load((core_templates() / "strings.yaml").read_text(encoding="utf-8"))
+
+
+def readme_path(workdir: Path, lang: str) -> Path:
+    """Where ``render-docs`` writes the README of ``lang``: ``docs/README.md`` (zh), ``docs/README_en.md`` (en)."""
+    return Path(workdir) / "docs" / ("README.md" if lang == "zh" else f"README_{lang}.md")
+
+
 def _environment(extra: Sequence[DocTemplates]) -> SandboxedEnvironment:
     loaders = [FileSystemLoader(str(t.folder)) for t in extra] + [FileSystemLoader(str(core_templates()))]
     env = SandboxedEnvironment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, finalize=escape,
@@ -70,9 +80,9 @@ def render(spec: ModelSpec, workdir: Path, lang: str = "zh", output: Path | None
     if lang not in LANGS:
         raise UsageError(f"unknown language '{lang}'; use one of {', '.join(LANGS)}")
     workdir = Path(workdir)
-    output = Path(output) if output else workdir / "docs" / f"README{'' if lang == 'zh' else '_en'}.md"
+    output = Path(output) if output else readme_path(workdir, lang)
     context = build_context(spec, workdir)
-    strings = yaml.safe_load((core_templates() / "strings.yaml").read_text(encoding="utf-8"))
+    strings = section_strings()
     missing: list[str] = []
 
     def needs(stage: str) -> Markup:

@@ -55,7 +55,7 @@ class PluginManager:
         self._models: dict[str, ModelSpec] | None = None
         self._converters: dict[str, Converter] | None = None
         self._rules: dict[str, Rule] | None = None
-        self._owners: dict[str, str] = {}
+        self._owners: dict[str, str] = {}  # model name -> plugin name
         self.failures: list[PluginFailure] = []
         self.disabled: list[PluginFailure] = []
         self.register(builtin_converters, "zoo-converters", "zoo")
@@ -100,7 +100,7 @@ class PluginManager:
             except (importlib_metadata.PackageNotFoundError, ValueError):
                 version = None
             hooks = sorted(caller.name for caller in self._pm.get_hookcallers(plugin) or [])
-            models = sorted(m for m, owner in self._owners.items() if owner.startswith(f"{name} ("))
+            models = sorted(m for m, owner in self._owners.items() if owner == name)
             rows.append({"name": name, "distribution": dist, "version": version, "models": models, "hooks": hooks})
         return rows
 
@@ -113,9 +113,12 @@ class PluginManager:
         self._dists[name] = distribution
         self._models = self._converters = self._rules = None
 
-    def _collect(self, hook: str, kind: type) -> list[tuple[str, str, Any]]:
+    def _describe(self, plugin: str) -> str:
+        return f"{plugin} (distribution '{self._dists.get(plugin, '?')}')"
+
+    def _collect(self, hook: str, kind: type) -> list[tuple[str, Any]]:
         """Call ``hook(register=...)`` of each plugin on its own; a plugin that raises or registers something
-        of the wrong type is skipped with a warning. Returns (plugin, owner description, item) triples."""
+        of the wrong type is skipped with a warning. Returns (plugin name, item) pairs."""
         items = []
         for impl in getattr(self._pm.hook, hook).get_hookimpls():  # in registration order
             dist = self._dists.get(impl.plugin_name, "?")
@@ -132,19 +135,19 @@ class PluginManager:
                 if not isinstance(item, kind):
                     self._fail(impl.plugin_name, dist, f"register() got {type(item).__name__}, expected {kind.__name__}")
                     continue
-                items.append((impl.plugin_name, f"{impl.plugin_name} (distribution '{dist}')", item))
+                items.append((impl.plugin_name, item))
         return items
 
-    @staticmethod
-    def _unique(items: list[tuple[str, str, Any]], what: str, key: str = "name"
+    def _unique(self, items: list[tuple[str, Any]], what: str, key: str = "name"
                 ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Items by name, and the plugin that registered each; a name registered twice is an error naming both."""
         found: dict[str, Any] = {}
         owners: dict[str, str] = {}
-        for _, owner, item in items:
+        for owner, item in items:
             name = getattr(item, key)
             if name in found:
-                raise ZooError(f"{what} '{name}' is registered twice: by {owners[name]} and by {owner}; "
-                               f"uninstall or disable one of them")
+                raise ZooError(f"{what} '{name}' is registered twice: by {self._describe(owners[name])} and by "
+                               f"{self._describe(owner)}; uninstall or disable one of them")
             found[name] = item
             owners[name] = owner
         return found, owners
@@ -173,8 +176,9 @@ class PluginManager:
         return [answer for answer in reversed(answers) if answer is not None]
 
     def owner(self, model: str) -> str:
+        """``plugin (distribution 'dist')`` of the plugin that registered ``model``."""
         self.models()
-        return self._owners[model]
+        return self._describe(self._owners[model])
 
     def get(self, name: str) -> ModelSpec:
         models = self.models()

@@ -15,14 +15,19 @@ ISA_VAR = "ONEDNN_MAX_CPU_ISA"
 _state: dict[str, str] = {}
 
 
-def cpu_flags() -> set[str]:
+def proc_field(path: str, key: str) -> str | None:
+    """The value of the first ``key: value`` line of a /proc file (``/proc/cpuinfo``...); None if unreadable."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return set()
+    return None
+
+
+def cpu_flags() -> set[str]:
+    return set((proc_field("/proc/cpuinfo", "flags") or "").split())
 
 
 def apply_isa_switch() -> None:

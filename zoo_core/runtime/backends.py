@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError, ZooError, did_you_mean
+from ..errors import UsageError, ZooError, did_you_mean, first_line
 
 
 @dataclass
@@ -36,12 +36,13 @@ def _onnxruntime(path: Path, threads: int, tune: bool) -> Predictor:
 
     source: str | bytes = str(path)
     details: dict[str, object] = {"graph_optimization_level": "all"}
-    if tune and nchwc_block() and path.stat().st_size < _PROTOBUF_LIMIT // 2:
+    block = nchwc_block() if tune else 0
+    if block and path.stat().st_size < _PROTOBUF_LIMIT // 2:
         try:
             model = onnx.load(str(path))
         except Exception as exc:
-            raise ZooError(f"{path}: not a readable ONNX file ({str(exc).splitlines()[0][:200]})") from None
-        summary = block_channels(model, nchwc_block())
+            raise ZooError(f"{path}: not a readable ONNX file ({first_line(exc, 200)})") from None
+        summary = block_channels(model, block)
         if model.ByteSize() < _PROTOBUF_LIMIT:  # weights in external files can make it larger than the file
             details["channel_blocking"] = summary
             source = model.SerializeToString()
@@ -51,7 +52,7 @@ def _onnxruntime(path: Path, threads: int, tune: bool) -> Predictor:
     try:
         session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise ZooError(f"{path}: onnxruntime cannot load it ({str(exc).splitlines()[0][:200]})") from None
+        raise ZooError(f"{path}: onnxruntime cannot load it ({first_line(exc, 200)})") from None
     name = session.get_inputs()[0].name
     details["threads"] = options.intra_op_num_threads
     return Predictor(lambda inputs: session.run(None, {name: inputs})[0], details)
@@ -64,7 +65,7 @@ def _mindspore(path: Path, threads: int, tune: bool) -> Predictor:
     try:
         cell = ms.nn.GraphCell(ms.load(str(path)))
     except Exception as exc:
-        raise ZooError(f"{path}: MindSpore cannot load it as MINDIR ({str(exc).splitlines()[0][:200]})") from None
+        raise ZooError(f"{path}: MindSpore cannot load it as MINDIR ({first_line(exc, 200)})") from None
     return Predictor(lambda inputs: cell(ms.Tensor(inputs)).asnumpy(), {"mode": "graph"})
 
 

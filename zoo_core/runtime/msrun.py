@@ -117,19 +117,19 @@ def launch(job: dict[str, Any], cluster: Cluster, folder: Path, on_line: Callabl
     log_dir = folder / "logs"
     command = msrun_command(cluster, port, log_dir, job_file)
     (folder / "command.txt").write_text(" ".join(command) + "\n")
-    process = subprocess.Popen(command, stdout=open(folder / "msrun.out", "w"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
     start = time.monotonic()
     failed: list[Path] = []
     follow = _Follower(log_dir / "worker_0.log", on_line)
-    while process.poll() is None:
-        follow.poll()
-        failed = sorted((folder / "failed").glob("rank-*")) if (folder / "failed").is_dir() else []
-        if failed or (timeout_s is not None and time.monotonic() - start > timeout_s):
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-            break
-        time.sleep(0.3)
+    with open(folder / "msrun.out", "w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        while process.poll() is None:
+            follow.poll()
+            failed = sorted((folder / "failed").glob("rank-*")) if (folder / "failed").is_dir() else []
+            if failed or (timeout_s is not None and time.monotonic() - start > timeout_s):
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+                break
+            time.sleep(0.3)
     follow.poll()
     if failed:
         rank = int(failed[0].name.split("-")[1])

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from onnx import helper, numpy_helper
 
 from . import cpu_flags
 
@@ -64,11 +65,9 @@ class _Graph:
             self.uses.setdefault(output.name, []).append(None)
 
     def array(self, name: str) -> np.ndarray:
-        from onnx import numpy_helper
         return numpy_helper.to_array(self.inits[name])
 
     def set_array(self, name: str, value: np.ndarray) -> None:
-        from onnx import numpy_helper
         self.inits[name].CopyFrom(numpy_helper.from_array(value.astype(self.array(name).dtype), name))
 
     def plain_conv(self, node) -> bool:
@@ -128,8 +127,6 @@ def _pad(g: _Graph, block: int) -> int:
 
 
 def _split(g: _Graph, block: int) -> int:
-    from onnx import helper, numpy_helper
-
     split = 0
     for node, weight in _convs(g):
         parts = split_blocks(weight.shape[0] // block) if weight.shape[0] % block == 0 else [1]

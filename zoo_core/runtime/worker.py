@@ -14,6 +14,7 @@ def main(job_file: str) -> int:
     job = json.loads(Path(job_file).read_text())
     rank = 0
     try:
+        from zoo_core.io import atomic_write_json
         from zoo_core.model import StageContext
         from zoo_core.plugin.manager import default_manager
         from zoo_core.records import RecordStore
@@ -42,9 +43,7 @@ def main(job_file: str) -> int:
             result = {"metrics": ctx.metrics, "inputs": [str(p) for p in ctx.inputs],
                       "outputs": [str(p) for p in ctx.outputs], "warnings": ctx.warnings, "needs": ctx.needs,
                       "data": str(ctx.data) if ctx.data else None}
-            tmp = Path(job["result"] + ".tmp")
-            tmp.write_text(json.dumps(result, default=str))
-            tmp.replace(job["result"])
+            atomic_write_json(job["result"], result)
         return 0
     except BaseException as exc:  # tell the launcher at once, so the other workers do not wait forever
         traceback.print_exc()
