@@ -222,3 +222,16 @@ def test_infer_on_a_folder_of_only_junk_fails(trained, cli, tmp_path):
     code, _, err = cli("run", "mcnn", "--stage", "infer", "--preset", "smoke", "--data", str(tmp_path / "junk"),
                        "--workdir", str(trained))
     assert code == 1 and "none of the 1 files could be read as an image" in err
+
+
+def test_file_parity_runs_a_delivered_file_and_refuses_unknown_formats(trained, tmp_path):
+    from zoo_core import ZooError, file_parity
+
+    export = RecordStore(trained).latest("export")
+    with np.load(trained / export.metrics["sample"]) as sample:
+        inputs, expected = sample["input"], sample["expected"]
+    result = file_parity(trained / export.metrics["formats"]["onnx"], inputs, expected)
+    assert result == export.metrics["parity"]["onnx"]
+    (tmp_path / "model.om").write_bytes(b"\0")
+    with pytest.raises(ZooError, match=r"model\.om: no backend runs \.om files"):
+        file_parity(tmp_path / "model.om", inputs, expected)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .checks import CheckContext, Rule
 from .config import ModelConfig, setting
-from .convert import Converter, ConvertJob, ConvertResult, convert_all, parity
+from .convert import Converter, ConvertJob, ConvertResult, convert_all, file_parity, parity
 from .convert.delivery import write_delivery
 from .docs.render import DocTemplates
 from .errors import UsageError, ZooError
@@ -26,7 +26,7 @@ from .runtime.mindspore_env import load_mindspore
 __all__ = [
     "API_VERSION", "BACKEND_FORMATS", "STAGES", "CheckContext", "ConvertJob", "ConvertResult", "Converter",
     "DocTemplates", "ModelConfig", "ModelMetadata", "ModelSpec", "Rule", "StageContext", "UsageError", "ZooError",
-    "atomic_dir", "atomic_path", "atomic_write_json", "atomic_write_text", "convert_all", "format_eta", "hookimpl",
-    "load_metadata", "load_mindspore", "open_backend", "parity", "progress", "setting", "sha256_file", "stamp",
-    "write_delivery",
+    "atomic_dir", "atomic_path", "atomic_write_json", "atomic_write_text", "convert_all", "file_parity", "format_eta",
+    "hookimpl", "load_metadata", "load_mindspore", "open_backend", "parity", "progress", "setting", "sha256_file",
+    "stamp", "write_delivery",
 ]

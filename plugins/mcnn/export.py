@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_core import StageContext, ZooError, atomic_dir, load_mindspore, open_backend, parity
+from zoo_core import StageContext, ZooError, atomic_dir, file_parity, load_mindspore
 
 from .evaluate import resolve_checkpoint
 from .network import build_network, load_weights
@@ -53,14 +53,6 @@ def make_dynamic_onnx(fixed: Path, target: Path) -> None:
     onnx.save(model, str(target))
 
 
-def run_onnx(path: Path, inputs: np.ndarray) -> np.ndarray:
-    return open_backend("onnxruntime", path)(inputs)
-
-
-def run_mindir(path: Path, inputs: np.ndarray) -> np.ndarray:
-    return open_backend("mindspore", path)(inputs)
-
-
 def run_export(ctx: StageContext) -> None:
     cfg = ctx.config
     checkpoint = resolve_checkpoint(ctx)
@@ -86,11 +78,9 @@ def run_export(ctx: StageContext) -> None:
                               f"`zoo run mcnn --stage export` on an Ascend host for mcnn.air")
             ctx.log.info(f"air skipped: {skipped['air']}")
         np.savez(tmp / "sample.npz", input=sample, expected=expected)
-        checks = {"mindir": run_mindir(tmp / f"{STEM}.mindir", sample),
-                  "onnx": run_onnx(tmp / f"{STEM}.onnx", sample),
-                  "mindir_dynamic": run_mindir(tmp / f"{STEM}_dynamic.mindir", sample),
-                  "onnx_dynamic": run_onnx(tmp / f"{STEM}_dynamic.onnx", sample)}
-        parities = {name: parity(expected, output) for name, output in checks.items()}
+        files_to_check = {"mindir": f"{STEM}.mindir", "onnx": f"{STEM}.onnx",
+                          "mindir_dynamic": f"{STEM}_dynamic.mindir", "onnx_dynamic": f"{STEM}_dynamic.onnx"}
+        parities = {name: file_parity(tmp / file, sample, expected) for name, file in files_to_check.items()}
         limit = TOLERANCE * max(1.0, float(np.abs(expected).max()))
         bad = {name: p for name, p in parities.items() if p["max_abs_error"] > limit}
         if bad:
@@ -109,4 +99,5 @@ def run_export(ctx: StageContext) -> None:
                         "sizes": {key: (ctx.workdir / rel).stat().st_size for key, rel in files.items()}})
     worst = max(p["max_abs_error"] for p in parities.values())
     ctx.log.info(f"exported {', '.join(sorted(files))} from {checkpoint} (input {'x'.join(map(str, shape))}); "
-                 f"largest difference from the checkpoint {worst:.3g}, sample count {parities['onnx']['reference_sum']:.2f}")
+                 f"largest difference from the checkpoint {worst:.3g}, "
+                 f"sample count {parities['onnx']['reference_sum']:.2f}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..errors import first_line
 from ..io import atomic_path
 from ..plugin import hookimpl
-from ..runtime.backends import open_backend
-from . import Converter, ConvertJob, ConvertResult, parity, run_tool
+from . import Converter, ConvertJob, ConvertResult, file_parity, run_tool
 
 ATC_FRAMEWORK = {"air": "1", "onnx": "5"}  # atc --framework codes (0 Caffe, 3 TF pb)
 
@@ -28,9 +28,7 @@ def atc_command(job: ConvertJob, source_format: str, output_stem: str) -> list[s
 def _atc(source_format: str, suffix: str) -> Callable[[ConvertJob], ConvertResult]:
     def run(job: ConvertJob) -> ConvertResult:
         stem = f"{job.stem}{suffix}"
-        result = run_tool(f"atc-{source_format}", atc_command(job, source_format, stem),
-                          job.output_dir / f"{stem}.om")
-        return result
+        return run_tool(f"atc-{source_format}", atc_command(job, source_format, stem), job.output_dir / f"{stem}.om")
     return run
 
 
@@ -53,7 +51,7 @@ def _onnx_optimize(job: ConvertJob) -> ConvertResult:
     result = ConvertResult("onnx-optimize", "ok", outputs=[target],
                            note="onnxruntime graph optimisations (level extended) saved offline")
     if job.sample is not None:
-        result.parity = parity(job.sample[1], open_backend("onnxruntime", target)(job.sample[0]))
+        result.parity = file_parity(target, *job.sample)
     return result
 
 
@@ -68,9 +66,9 @@ def _onnx_fp16(job: ConvertJob) -> ConvertResult:
     result = ConvertResult("onnx-fp16", "ok", outputs=[target], note="weights and activations in FP16, I/O FP32")
     if job.sample is not None:
         try:
-            result.parity = parity(job.sample[1], open_backend("onnxruntime", target)(job.sample[0]))
+            result.parity = file_parity(target, *job.sample)
         except Exception as exc:  # onnxruntime's CPU provider lacks some FP16 kernels
-            result.note += f"; parity not measured here: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+            result.note += f"; parity not measured here: {type(exc).__name__}: {first_line(exc, 160)}"
     return result
 
 

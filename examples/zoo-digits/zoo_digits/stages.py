@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from zoo_core import (ConvertJob, StageContext, ZooError, atomic_dir, atomic_path, atomic_write_text, convert_all,
-                      load_mindspore, open_backend, parity, progress)
+                      file_parity, load_mindspore, open_backend, progress)
 
 from .glyphs import SIDE, make
 
@@ -105,11 +105,10 @@ def run_export(ctx: StageContext) -> None:
         np.savez(tmp / "sample.npz", input=sample, expected=expected)
     files = {fmt: folder / f"digits.{fmt}" for fmt in ("mindir", "onnx")}
     ctx.outputs.extend(files.values())
-    runners = {"mindir": "mindspore", "onnx": "onnxruntime"}
     ctx.metrics.update({
         "formats": {fmt: str(p.relative_to(ctx.workdir)) for fmt, p in files.items()},
         "sizes": {fmt: p.stat().st_size for fmt, p in files.items()},
-        "parity": {fmt: parity(expected, open_backend(runners[fmt], p)(sample)) for fmt, p in files.items()},
+        "parity": {fmt: file_parity(p, sample, expected) for fmt, p in files.items()},
         "skipped": {"air": "AIR export needs MindSpore's Ascend backend"}, "input_shape": [1, 1, SIDE, SIDE],
         "input_name": "x", "sample": str((folder / "sample.npz").relative_to(ctx.workdir))})
 
