@@ -1,15 +1,48 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from zoo_core import api
 from zoo_core.cli import main
 from zoo_mcnn.synthetic import crowd_image, write_mat
+
+#: The ``zoo`` command as a new process (what a user runs; real signals, real exit codes).
+ZOO = [sys.executable, "-c", "from zoo_core.cli import main; main()"]
+
+
+def zoo(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``zoo ARGS`` in a new process and wait for it."""
+    return subprocess.run([*ZOO, *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          timeout=600)
+
+
+def start_zoo(*args: str, log: Path) -> subprocess.Popen:
+    """Start ``zoo ARGS`` in a new process, its stdout and stderr to ``log`` / ``log.err``."""
+    return subprocess.Popen([*ZOO, *args], stdout=open(log, "w"), stderr=open(f"{log}.err", "w"))
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 120, process: subprocess.Popen | None = None):
+    """Poll ``condition`` until it is true (returns its value); fails on timeout or if ``process`` ends first."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the process ended (exit {process.returncode}) before the awaited moment")
+        time.sleep(0.05)
+    pytest.fail("timed out waiting")
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -54,6 +87,30 @@ def write_csv_layout(root: Path, count: int = 2, shape: tuple[int, int] = (50, 7
 @pytest.fixture
 def shanghaitech(tmp_path: Path) -> Path:
     return write_shanghaitech(tmp_path / "part_A_final")
+
+
+@pytest.fixture(scope="session")
+def delivered(tmp_path_factory) -> Path:
+    """Every stage of MCNN on the smoke preset and both READMEs: a finished delivery (read-only: use ``copy``)."""
+    workdir = tmp_path_factory.mktemp("delivered") / "w"
+    api.run("mcnn", "all", preset="smoke", workdir=workdir, quiet=True)
+    for lang in ("zh", "en"):
+        api.render_docs("mcnn", workdir, lang)
+    return workdir
+
+
+def copy_workdir(source: Path, target: Path) -> Path:
+    """A copy of a work directory whose records and READMEs name the copy where they named the original."""
+    shutil.copytree(source, target)
+    for text in [*(target / "records").glob("*.json"), *(target / "docs").glob("*.md")]:
+        text.write_text(text.read_text(encoding="utf-8").replace(str(source), str(target)), encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def copy(delivered, tmp_path) -> Path:
+    """A copy of the delivered work directory a test may change or damage."""
+    return copy_workdir(delivered, tmp_path / "w")
 
 
 def pytest_configure(config) -> None:

@@ -3,11 +3,15 @@
 nothing half-written (earlier good outputs stay as they were)."""
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+
 import numpy as np
 import pytest
 from scipy.io import savemat
 
-from tests.conftest import write_shanghaitech
+from tests.conftest import ZOO, write_shanghaitech
 from zoo_core.records import RecordStore
 from zoo_mcnn.synthetic import write_mat
 
@@ -97,3 +101,37 @@ def test_clipped_heads_are_counted_and_warned(tmp_path, cli):
     assert "warning: 2 head(s) lay up to a few pixels outside their image" in out
     record = RecordStore(tmp_path / "w").latest("dataset")
     assert record.metrics["heads_clipped"] == 2 and len(record.warnings) == 1
+
+
+def test_non_utf8_config_file_is_named_with_the_byte_and_line(tmp_path, cli):
+    config = tmp_path / "latin1.yaml"
+    config.write_bytes("epochs: 3\ncomment: caf\xe9\n".encode("latin-1"))
+    code, out, err = cli("run", "mcnn", "--stage", "train", "--config", str(config), "--workdir", str(tmp_path / "w"))
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
+    assert f"{config}: not UTF-8 text (byte 0xe9 at line 2, column 13); save the file as UTF-8" in err
+    assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("option", [[b"--set", b"soc_version=Ascend\xff310"], [b"--data", b"/data/ph\xf6tos"]])
+def test_non_utf8_bytes_on_the_command_line_are_one_line(tmp_path, option):
+    """The terminal hands zoo bytes that are not UTF-8: Python keeps them as surrogates, which no record could
+    hold. Run as a real process, since only a real argv carries raw bytes."""
+    result = subprocess.run([*[a.encode() for a in ZOO], b"run", b"mcnn", b"--stage", b"convert", *option,
+                             b"--workdir", str(tmp_path / "w").encode()], capture_output=True, timeout=120)
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    byte = next(b for b in option[1] if b > 127)
+    assert err.startswith(f"zoo: error: {option[0].decode()} ") and f"not valid UTF-8 (byte \\x{byte:02x})" in err
+    assert not (tmp_path / "w").exists()
+
+
+def test_a_record_value_of_the_wrong_type_names_the_template_line(copy, cli):
+    path = copy / "records" / f"{RecordStore(copy).latest('eval').run_id}.json"
+    record = json.loads(path.read_text())
+    record["metrics"]["scores"] = "MAE 6.1"  # a plugin that wrote a string where the contract wants a mapping
+    path.write_text(json.dumps(record))
+    code, out, err = cli("render-docs", "mcnn", "--workdir", str(copy))
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
+    assert re.search(r"zoo: error: delivery template \S+/sections/\w+\.md\.j2, line \d+ \(in `[^`]*\.scores\.items"
+                     r"\(\)[^`]*`\): 'str object' has no attribute 'items'", err), err
+    assert "check the stage's record (`zoo runs --json`)" in err

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import zoo
 from zoo_core.io import sha256_file
 from zoo_core.model import STAGES
 from zoo_core.records import RecordStore
-
-
-def zoo(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from zoo_core.cli import main; main()", *args], cwd=cwd,
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
 
 
 @pytest.mark.parametrize("args", [["list"], ["info", "mcnn"], ["schema"], ["list", "--json"]])

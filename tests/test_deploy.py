@@ -15,6 +15,7 @@ import pytest
 
 from zoo_core import api, load_mindspore
 from zoo_core.records import RecordStore
+from zoo_core.runner import user_data_dir
 from zoo_core.runtime.onnx_blocks import nchwc_block
 from zoo_mcnn.network import build_network, load_weights
 
@@ -175,13 +176,13 @@ def test_infer_equals_eval_on_the_test_split(trained, cli, backend):
                                                                       "split": split}
     assert infer.metrics["mae"] == pytest.approx(evaluation.metrics["mae"], abs=1e-3)
     assert infer.metrics["mse"] == pytest.approx(evaluation.metrics["mse"], abs=1e-3)
-    predicted = read_csv(trained / "infer" / "predictions.csv")
+    predicted = {Path(name).stem: row for name, row in read_csv(trained / "infer" / "predictions.csv").items()}
     expected = read_csv(trained / "eval" / "predictions.csv")
     assert predicted.keys() == expected.keys()
     for name, row in predicted.items():
         assert float(row["predicted_count"]) == pytest.approx(float(expected[name]["predicted_count"]), abs=2e-3)
         assert row["gt_count"] == expected[name]["gt_count"]
-    overlay = cv2.imread(str(trained / "infer" / "overlays" / "IMG_1.png"))
+    overlay = cv2.imread(str(trained / "infer" / "overlays" / "IMG_1.jpg.png"))
     assert overlay is not None and overlay.shape == (128, 128, 3)
 
 
@@ -197,11 +198,11 @@ def test_infer_skips_unreadable_files_and_keeps_going(trained, cli, tmp_path):
                          "--workdir", str(trained))
     assert code == 0, err
     assert out.count("warning: skipped ") == 2 and "broken.jpg: unreadable or corrupt image" in out
-    record = RecordStore(trained).latest("infer")
+    record = RecordStore(trained).latest("infer", kind="user_data")
     assert record.metrics["skipped"] == 2 and sorted(record.metrics["skipped_files"]) == ["broken.jpg", "notes.txt"]
     assert record.metrics["samples"] == 3 and record.metrics["labelled"] == 0 and "mae" not in record.metrics
-    rows = read_csv(trained / "infer" / "predictions.csv")
-    assert set(rows) == {"IMG_1", "IMG_2", "IMG_3"} and rows["IMG_1"]["gt_count"] == ""
+    rows = read_csv(user_data_dir(trained, images) / "predictions.csv")
+    assert set(rows) == {"IMG_1.jpg", "IMG_2.jpg", "IMG_3.jpg"} and rows["IMG_1.jpg"]["gt_count"] == ""
 
 
 @pytest.mark.parametrize("sets, code, message", [
@@ -235,3 +236,33 @@ def test_file_parity_runs_a_delivered_file_and_refuses_unknown_formats(trained, 
     (tmp_path / "model.om").write_bytes(b"\0")
     with pytest.raises(ZooError, match=r"model\.om: no backend runs \.om files"):
         file_parity(tmp_path / "model.om", inputs, expected)
+
+
+def test_inference_on_the_users_photos_is_kept_apart_from_the_delivery(copy, cli, tmp_path):
+    """The README's own example: photos go to their own folder and record kind; the delivery's infer outputs, the
+    README and the checklist stay as they were, and export is not run again for --data."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    sample = next((copy / "dataset" / "synthetic").rglob("IMG_1.jpg")).read_bytes()
+    for name in ("a.jpg", "a.png", "=HYPERLINK(1).jpg", "-rf.jpg"):
+        (photos / name).write_bytes(sample)
+    delivery = {p: p.read_bytes() for p in (copy / "infer").rglob("*") if p.is_file()}
+    exports = len(RecordStore(copy).all("export"))
+    code, out, err = cli("run", "mcnn", "--stage", "convert,infer", "--preset", "smoke", "--data", str(photos),
+                         "--workdir", str(copy))
+    assert code == 0, err
+    assert "running 'export' first" not in out and len(RecordStore(copy).all("export")) == exports
+    folder = user_data_dir(copy, photos)
+    assert f"outputs in {folder}" in out
+    record = RecordStore(copy).latest("infer", kind="user_data")
+    assert record.kind == "user_data" and record.data == str(photos) and record.metrics["samples"] == 4
+    assert {p: p.read_bytes() for p in (copy / "infer").rglob("*") if p.is_file()} == delivery
+    rows = read_csv(folder / "predictions.csv")
+    assert set(rows) == {"a.jpg", "a.png", "'=HYPERLINK(1).jpg", "'-rf.jpg"}
+    assert sorted(p.name for p in (folder / "overlays").iterdir()) == [
+        "-rf.jpg.png", "=HYPERLINK(1).jpg.png", "a.jpg.png", "a.png.png"]
+    assert RecordStore(copy).latest("infer").kind == "delivery"
+    code, out, _ = cli("check", "mcnn", "--workdir", str(copy))
+    assert code == 0, out
+    code, _, err = cli("render-docs", "mcnn", "--workdir", str(copy), "--check")
+    assert code == 0, err

@@ -2,19 +2,23 @@
 """Data-parallel training on msrun, worker failures, ports, multi-host flags, mixed precision."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import copy_workdir, start_zoo, wait_for
 from tests.test_plugins import install_fake_distribution
 from zoo_core import load_mindspore
 from zoo_core.errors import UsageError
 from zoo_core.records import RecordStore
-from zoo_core.runtime.msrun import Cluster, msrun_command
+from zoo_core.runtime.msrun import Cluster, free_port, msrun_command
 
 ms = load_mindspore()
 REPO = Path(__file__).parents[1]
@@ -36,7 +40,7 @@ def test_two_workers_train_like_one_with_the_same_global_batch(tmp_path, cli):
     assert all((two / log).is_file() for log in record.metrics["worker_logs"])
     digests = {p.read_text() for p in (two / "train" / "ranks").glob("rank-*.sha256")}
     assert len(list((two / "train" / "ranks").glob("rank-*.sha256"))) == 2 and len(digests) == 1
-    a, b = weights(one / "train" / "checkpoints" / "mcnn-2.ckpt"), weights(two / "train" / "checkpoints" / "mcnn-2.ckpt")
+    a, b = (weights(workdir / "train" / "checkpoints" / "mcnn-2.ckpt") for workdir in (one, two))
     for name in a:
         np.testing.assert_allclose(a[name], b[name], rtol=1e-4, atol=1e-6, err_msg=name)
 
@@ -113,3 +117,117 @@ def test_mixed_precision_o2_computes_in_fp16_and_trains(tmp_path, cli):
     assert np.isfinite(train.metrics["final_loss"]) and RecordStore(tmp_path / "w").latest("eval").metrics["mae"] >= 0
     code, _, err = cli("run", "mcnn", "--stage", "train", "--set", "amp_level=O4", "--workdir", str(tmp_path / "w"))
     assert code == 2 and "amp_level='O4'" in err
+
+
+def _worker_groups(workdir: Path) -> list[int]:
+    """The process group of every worker (its supervisor's pid) of the last distributed train run."""
+    return [int(p.read_text()) for p in sorted((workdir / "train" / "distributed").glob("**/pids/rank-*"))]
+
+
+def _alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _child_of(pid: int) -> int:
+    return int((Path(f"/proc/{pid}/task/{pid}/children").read_text().split() or ["0"])[0])
+
+
+def test_a_worker_killed_by_a_signal_is_reported_at_once_with_its_rank(copy, tmp_path):
+    """Without zoo's supervisor msrun notices a SIGKILLed worker only when its scheduler times out (~40 s);
+    the report names the rank and the signal, and no process of the job is left."""
+    log = tmp_path / "train.log"
+    train = start_zoo("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=400", "--workers", "2",
+                      "--workdir", str(copy), log=log)
+    wait_for(lambda: "Train epoch: [3/400]" in log.read_text(), process=train)
+    groups = _worker_groups(copy)
+    assert len(groups) == 2
+    killed = time.monotonic()
+    os.kill(_child_of(groups[1]), signal.SIGKILL)
+    assert train.wait(timeout=60) == 1
+    assert time.monotonic() - killed < 20
+    err = (tmp_path / "train.log.err").read_text()
+    assert "worker 1 of 2 failed: killed by SIGKILL (signal 9) (out of memory, or killed from outside)" in err
+    assert RecordStore(copy).latest("train", "failed") is not None
+    wait_for(lambda: not any(_alive(g) for g in groups), timeout=15)
+
+
+def test_ctrl_c_stops_every_worker_and_records_the_interruption(copy, tmp_path):
+    log = tmp_path / "train.log"
+    train = start_zoo("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=400", "--workers", "2",
+                      "--workdir", str(copy), log=log)
+    wait_for(lambda: "Test epoch: 3," in log.read_text(), process=train)
+    groups = _worker_groups(copy)
+    train.send_signal(signal.SIGINT)
+    assert train.wait(timeout=60) == 130
+    err = (tmp_path / "train.log.err").read_text()
+    assert "train interrupted by SIGINT; the last complete checkpoint, train/checkpoints/mcnn-" in err
+    assert "continue with `zoo run mcnn --stage train --resume`" in err
+    wait_for(lambda: not any(_alive(g) for g in groups), timeout=15)
+    assert RecordStore(copy).latest("train", "interrupted") is not None
+
+
+class Host0Address:
+    """Host 0 as node 1 sees it: 127.0.0.2, forwarded to the scheduler on 127.0.0.1. msrun starts a scheduler on
+    every node whose --master-addr is one of its own addresses; 127.0.0.2 is not, so node 1 starts none, as on a
+    second machine. Listens on loopback only and stops with the test."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.server = socket.create_server(("127.0.0.2", port))
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:  # closed
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.port))
+            except OSError:  # the scheduler is not up yet: the worker retries
+                client.close()
+                continue
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_two_nodes_on_one_machine_train_like_one_process(delivered, tmp_path, cli):
+    """Node ranks 0 and 1 as separate `zoo run` processes, one worker each, sharing the work directory as hosts
+    share storage: both ranks end with equal weights, those of the one-process run with the same global batch."""
+    one = copy_workdir(delivered, tmp_path / "one")
+    assert cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workdir", str(one))[0] == 0
+    two = copy_workdir(delivered, tmp_path / "two")
+    port = free_port()
+    host0 = Host0Address(port)
+    try:
+        nodes = [start_zoo("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workers", "1", "--nodes", "2",
+                           "--node-rank", str(rank), "--master-addr", address, "--master-port", str(port),
+                           "--workdir", str(two), log=tmp_path / f"node{rank}.log")
+                 for rank, address in ((0, "127.0.0.1"), (1, "127.0.0.2"))]
+        for rank, node in enumerate(nodes):
+            assert node.wait(timeout=300) == 0, (tmp_path / f"node{rank}.log.err").read_text()
+    finally:
+        host0.close()
+    assert "rank 0 (node 0) writes the outputs" in (tmp_path / "node1.log").read_text()
+    digests = {p.name: p.read_text() for p in (two / "train" / "ranks").glob("rank-*.sha256")}
+    assert set(digests) == {"rank-0.sha256", "rank-1.sha256"} and len(set(digests.values())) == 1
+    record = RecordStore(two).latest("train")
+    assert record.metrics["workers"] == 2 and record.pid == nodes[0].pid
+    a, b = (weights(workdir / "train" / "checkpoints" / "mcnn-2.ckpt") for workdir in (one, two))
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-4, atol=1e-6, err_msg=name)

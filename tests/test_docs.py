@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_plugins import install_fake_distribution
-from zoo_core import api
+from zoo_core import ZooError, api
 from zoo_core.checks import CheckContext, run_checks
 from zoo_core.docs.markdown import broken_anchors
 from zoo_core.docs.render import MISSING, DocTemplates, render
@@ -25,25 +25,6 @@ ZH_SECTIONS = ["交付件基本信息", "概述", "训练环境准备", "快速�
 EN_SECTIONS = ["Delivery Basic Information", "Overview", "Training Environment Preparation", "Quick Start",
                "Transfer Learning Guide", "Advanced Reference", "Export, Conversion and Inference", "Performance",
                "Description of Random Situation"]
-
-
-@pytest.fixture(scope="module")
-def delivered(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("docs") / "w"
-    api.run("mcnn", "all", preset="smoke", workdir=workdir, quiet=True)
-    for lang in ("zh", "en"):
-        api.render_docs("mcnn", workdir, lang)
-    return workdir
-
-
-@pytest.fixture
-def copy(delivered, tmp_path) -> Path:
-    """A copy of the delivered work directory a test may damage."""
-    target = tmp_path / "w"
-    shutil.copytree(delivered, target)
-    for record in (target / "records").glob("*.json"):  # records name artifacts relative to the workdir
-        record.write_text(record.read_text().replace(str(delivered), str(target)))
-    return target
 
 
 def readme(workdir: Path, lang: str = "zh") -> str:
@@ -156,7 +137,8 @@ def test_plugin_templates_override_and_add_sections(copy, tmp_path):
     assert headings[-2:] == ["FAQ", "Description of Random Situation"] and "Our own cluster." in text
     assert "MCNN has three columns" not in text  # only the given folders: MCNN's own override is not passed here
     (folder / "faq.md.j2").write_text("## FAQ\n\n{{ no_such_value }}\n")
-    with pytest.raises(Exception, match="delivery template error: UndefinedError"):
+    with pytest.raises(ZooError, match=r"delivery template .*faq\.md\.j2, line 3 \(in `\{\{ no_such_value \}\}`\): "
+                                       r"'no_such_value' is undefined"):
         render(spec, copy, "en", extra=[DocTemplates(tmp_path / "tpl", ("faq",))], write=False)
 
 

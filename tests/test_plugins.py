@@ -248,3 +248,25 @@ def test_mcnn_uses_only_the_public_api():
                 assert node.module in public, f"{path.name} imports {node.module}"
             if isinstance(node, ast.Import):
                 assert not [a.name for a in node.names if a.name.startswith("zoo_core.")], path.name
+
+
+@pytest.mark.parametrize("names, disabled", [("MCNN", {"mcnn"}), ("zoo", {"mcnn"}),
+                                             (" Zoo_Future ,mcnn", {"mcnn", "future"})])
+def test_disable_plugins_takes_the_names_zoo_plugins_prints_in_any_case(tmp_path, monkeypatch, cli, names, disabled):
+    install_fake_distribution(tmp_path, "zoo-future", {"future": "zoo_future_plugin"}, {"zoo_future_plugin": """
+        ZOO_API_VERSION = 2
+    """})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("ZOO_DISABLE_PLUGINS", names)
+    code, out, err = cli("plugins", "--json")
+    assert code == 0 and {d["name"] for d in json.loads(out)["disabled"]} == disabled
+    assert "ZOO_DISABLE_PLUGINS names" not in err
+
+
+def test_disable_plugins_warns_about_names_that_match_nothing(monkeypatch, cli):
+    monkeypatch.setenv("ZOO_DISABLE_PLUGINS", "mcnn,mcnn2,zoo-checks")
+    code, out, err = cli("list")
+    assert code == 0 and "mcnn " not in out
+    assert ("zoo: warning: ZOO_DISABLE_PLUGINS names 'mcnn2', which matches no installed plugin or distribution "
+            "(installed: ") in err and "mcnn (zoo)" in err
+    assert "ZOO_DISABLE_PLUGINS names 'zoo-checks', a part of zoo itself, which cannot be disabled" in err

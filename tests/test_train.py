@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import signal
 
 import numpy as np
 import pytest
 
+from tests.conftest import copy_workdir, start_zoo, wait_for
 from zoo_core import load_mindspore
 from zoo_core.records import RecordStore
 from zoo_mcnn import train as train_module
+from zoo_mcnn.train import read_metrics
 from zoo_mcnn.config import McnnConfig
 
 ms = load_mindspore()
@@ -33,15 +38,16 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, cli, m
 
     real_save = train_module._save
 
-    def save_then_stop(cell, path, state=None):
-        real_save(cell, path, state)
-        if path.name == "mcnn-1.ckpt":
+    def stop_in_epoch_two(cell, path, state=None):
+        if path.name in ("best.ckpt", "mcnn-2.ckpt") and (path.parent / "mcnn-1.ckpt").is_file():
             raise KeyboardInterrupt
+        real_save(cell, path, state)
 
-    monkeypatch.setattr(train_module, "_save", save_then_stop)
+    monkeypatch.setattr(train_module, "_save", stop_in_epoch_two)
     code, _, err = cli("run", "mcnn", "--stage", "train", *SMOKE, "--workdir", broken)
     assert code == 130
-    assert "train interrupted; continue with `zoo run mcnn --stage train --resume`" in err
+    assert ("zoo: interrupted: train interrupted by SIGINT; the last complete checkpoint, "
+            "train/checkpoints/mcnn-1.ckpt, is kept: continue with `zoo run mcnn --stage train --resume`") in err
     assert RecordStore(tmp_path / "broken").latest("train", "interrupted") is not None
     monkeypatch.setattr(train_module, "_save", real_save)
 
@@ -58,8 +64,12 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, cli, m
     for name in a:
         np.testing.assert_allclose(a[name], b[name], rtol=1e-4, atol=1e-6, err_msg=name)
 
-    code, _, err = cli("run", "mcnn", "--stage", "train", *SMOKE, "--workdir", broken, "--resume")
-    assert code == 1 and "already trained 3 of 3 epochs" in err
+    code, out, err = cli("run", "mcnn", "--stage", "train", *SMOKE, "--workdir", broken, "--resume")
+    assert code == 0 and "nothing to do: trained 3 of 3 epochs" in out
+    again = RecordStore(tmp_path / "broken").latest("train")
+    assert again.metrics["epochs_run"] == 0
+    assert {k: again.metrics[k] for k in ("final_loss", "best_val_mae", "best_epoch", "best_checkpoint")} == {
+        k: record.metrics[k] for k in ("final_loss", "best_val_mae", "best_epoch", "best_checkpoint")}
 
 
 def test_fine_tune_from_a_checkpoint_and_keep_max(tmp_path, cli):
@@ -85,3 +95,57 @@ def test_bad_pretrained_checkpoint_fails_cleanly(tmp_path, cli):
     assert err.startswith(f"zoo: error: {junk}: not a readable MindSpore checkpoint")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert RecordStore(tmp_path / "w").latest("train", "failed").error.startswith(str(junk))
+
+
+def _training_started(workdir, log) -> bool:
+    return "training MCNN" in log.read_text()
+
+
+def _after_checkpoint(epoch: int):
+    return lambda workdir, log: (workdir / "train" / "checkpoints" / f"mcnn-{epoch}.ckpt").is_file()
+
+
+def fresh(delivered, target):
+    """A copy of the delivered work directory without its training outputs (the prepared data stays)."""
+    shutil.rmtree(copy_workdir(delivered, target) / "train")
+    return target
+
+
+KILL_SETTINGS = ("--preset", "smoke", "--set", "epochs=6", "--set", "batch_size=1")
+
+
+@pytest.mark.slow
+def test_killed_at_any_moment_then_resumed_ends_like_an_uninterrupted_run(delivered, tmp_path, cli):
+    """kill -9 during the first epoch (no checkpoint yet), after the second epoch's checkpoint, and after the
+    fifth: ``--resume`` ends each with the weights, per-epoch losses and metrics of the run never stopped.
+    MindSpore's CPU kernels are bit-deterministic here: the weights are compared exactly."""
+    reference = fresh(delivered, tmp_path / "reference")
+    assert cli("run", "mcnn", "--stage", "train", *KILL_SETTINGS, "--workdir", str(reference))[0] == 0
+    expected = RecordStore(reference).latest("train").metrics
+    for name, moment, first in (("epoch-1", _training_started, 1), ("ckpt-2", _after_checkpoint(2), 3),
+                                ("ckpt-5", _after_checkpoint(5), 6)):
+        workdir = fresh(delivered, tmp_path / name)
+        log = tmp_path / f"{name}.log"
+        train = start_zoo("run", "mcnn", "--stage", "train", *KILL_SETTINGS, "--workdir", str(workdir), log=log)
+        wait_for(lambda: moment(workdir, log), process=train)
+        train.send_signal(signal.SIGKILL)
+        train.wait()
+        code, out, err = cli("run", "mcnn", "--stage", "train", *KILL_SETTINGS, "--workdir", str(workdir), "--resume")
+        assert code == 0, err
+        assert "(train) interrupted: its process ended without a record" in out
+        resumed = re.search(r"for epochs (\d+)\.\.6", out)
+        assert resumed and int(resumed.group(1)) >= first and (first > 1 or "no checkpoint in" in out), out
+        for checkpoint in ("mcnn-6.ckpt", "best.ckpt"):
+            a = weights(reference / "train" / "checkpoints" / checkpoint)
+            b = weights(workdir / "train" / "checkpoints" / checkpoint)
+            assert a.keys() == b.keys() and len(a) == 26
+            for key in a:
+                np.testing.assert_array_equal(a[key], b[key], err_msg=f"{name}: {checkpoint} {key}")
+        got = RecordStore(workdir).latest("train").metrics
+        for key in ("final_loss", "best_val_mae", "best_epoch", "epochs", "steps_per_epoch", "parameters"):
+            assert got[key] == expected[key], (name, key)
+        epochs = [(x["epoch"], x["loss"], x["val_mae"]) for x in read_metrics(workdir / "train" / "metrics.jsonl")
+                  if x["type"] == "epoch"]
+        assert epochs == [(x["epoch"], x["loss"], x["val_mae"])
+                          for x in read_metrics(reference / "train" / "metrics.jsonl") if x["type"] == "epoch"]
+        assert not list(workdir.rglob("*zoo-tmp*"))

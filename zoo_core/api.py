@@ -2,16 +2,26 @@
 """The library API the CLI is a thin layer over: list models, describe one, run stages, read records."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import shlex
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Callable
 
-from .config import describe_keys, resolve_config
+from .config import describe_keys, require_utf8, resolve_config
 from .model import STAGES, ModelSpec
 from .plugin.manager import PluginManager, default_manager
 from .records import RecordStore, RunRecord
 from .runner import Plan, Runner
 from .runtime.msrun import Cluster
+from .workdir import exclusive
+
+
+def this_command() -> str:
+    """The command line of this process, as the lock file names it to a second writer."""
+    name = Path(sys.argv[0]).name
+    return shlex.join(["zoo" if name in ("zoo", "-c", "__main__.py") else sys.argv[0], *sys.argv[1:]])
 
 
 def default_workdir(model: str) -> Path:
@@ -34,26 +44,35 @@ def model_info(spec: ModelSpec) -> dict[str, Any]:
     }
 
 
-def prepare_run(model: str, stages: str, preset: str = "default", config_file: str | Path | None = None,
-                sets: Sequence[str] = (), data: str | Path | None = None, workdir: str | Path | None = None,
-                resume: bool = False, quiet: bool = False, manager: PluginManager | None = None,
-                cluster: Cluster | None = None) -> tuple[Runner, Plan]:
-    """Validate everything (model, stages, config, data path) before any stage starts."""
+@contextlib.contextmanager
+def session(model: str, stages: str, preset: str = "default", config_file: str | Path | None = None,
+            sets: Sequence[str] = (), data: str | Path | None = None, workdir: str | Path | None = None,
+            resume: bool = False, quiet: bool = False, manager: PluginManager | None = None,
+            cluster: Cluster | None = None, command: str | None = None
+            ) -> Iterator[tuple[Runner, Plan, list[str]]]:
+    """Validate everything (model, stages, config, data path), then hold the work directory (one writer at a
+    time) while the caller runs the planned stages. Yields the runner, the plan and one line per leftover of a
+    killed run that was cleaned up."""
+    for option, value in (("--data", data), ("--workdir", workdir)):
+        if value is not None:
+            require_utf8(str(value), option)
     manager = manager or default_manager()
     spec = manager.get(model)
     config = resolve_config(spec.config_cls, spec.presets, preset, config_file, sets)
     runner = Runner(spec, config, preset, _workdir(model, workdir),
                     Path(data) if data is not None else None, resume, quiet, on_record=manager.stage_finished,
-                    converters=manager.converters(), cluster=cluster)
-    return runner, runner.plan(stages)
+                    converters=manager.converters(), cluster=cluster, command=command or this_command())
+    runner.plan(stages)  # usage errors before the work directory is touched
+    with runner.session() as cleaned:
+        yield runner, runner.plan(stages), cleaned
 
 
 def run(model: str, stages: str, *, on_plan: Callable[[Plan], None] = lambda plan: None,
-        **options: Any) -> list[RunRecord]:  # options: those of prepare_run
+        **options: Any) -> list[RunRecord]:  # options: those of session
     """Run ``stages`` of ``model``; returns the records written. Raises ZooError on the first failing stage."""
-    runner, plan = prepare_run(model, stages, **options)
-    on_plan(plan)
-    return [runner.run_stage(stage) for stage in plan.stages]
+    with session(model, stages, **options) as (runner, plan, _):
+        on_plan(plan)
+        return [runner.run_stage(stage) for stage in plan.stages]
 
 
 def runs(model: str, workdir: str | Path | None = None) -> list[RunRecord]:
@@ -67,8 +86,11 @@ def render_docs(model: str, workdir: str | Path | None = None, lang: str = "zh",
 
     manager = manager or default_manager()
     spec = manager.get(model)
-    return render(spec, _workdir(model, workdir), lang,
-                  Path(output) if output else None, allow_missing, manager.doc_templates(spec), write=not check)
+    root = _workdir(model, workdir)
+    hold = contextlib.nullcontext() if check else exclusive(root, this_command())
+    with hold:
+        return render(spec, root, lang, Path(output) if output else None, allow_missing, manager.doc_templates(spec),
+                      write=not check)
 
 
 def check(model: str, workdir: str | Path | None = None, selected: Sequence[str] = (),
@@ -80,20 +102,25 @@ def check(model: str, workdir: str | Path | None = None, selected: Sequence[str]
     manager = manager or default_manager()
     spec = manager.get(model)
     root = _workdir(model, workdir)
+    RecordStore(root).all()  # a broken record is one error naming it, not a finding of every rule
     readmes = {lang: readme_path(root, lang) for lang in LANGS if readme_path(root, lang).is_file()}
     ctx = CheckContext(spec, root, readmes, manager.doc_templates(spec))
     return run_checks(ctx, select(manager.rules(), selected))
 
 
-def package(model: str, output: str | Path, workdir: str | Path | None = None,
+def package(model: str, output: str | Path, workdir: str | Path | None = None, force: bool = False,
             manager: PluginManager | None = None) -> Path:
-    """Assemble the delivery bundle; refuses when the checklist has errors."""
-    from .packaging import assemble
+    """Assemble the delivery bundle in ``output`` (a new or empty folder, or with ``force`` a previous bundle);
+    refuses when the checklist has errors. The work directory is held meanwhile, so no run changes it."""
+    from .errors import ZooError
+    from .packaging import assemble, check_output
 
     manager = manager or default_manager()
-    failing = sorted({f.rule for r in check(model, workdir, manager=manager) for f in r.findings
-                      if f.severity == "error"})
-    if failing:
-        from .errors import ZooError
-        raise ZooError(f"`zoo check {model}` has errors ({', '.join(failing)}); fix them before packaging")
-    return assemble(manager.get(model), _workdir(model, workdir), Path(output))
+    root = _workdir(model, workdir)
+    check_output(Path(output), root, force)
+    with exclusive(root, this_command()):
+        failing = sorted({f.rule for r in check(model, workdir, manager=manager) for f in r.findings
+                          if f.severity == "error"})
+        if failing:
+            raise ZooError(f"`zoo check {model}` has errors ({', '.join(failing)}); fix them before packaging")
+        return assemble(manager.get(model), root, Path(output), force)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
-from . import api
-from .errors import ZooError
+from . import api, interrupts
+from .errors import DiskFull, ZooError, is_disk_full
 from .metadata import metadata_json_schema
 from .plugin.manager import default_manager
 from .records import RunRecord
@@ -101,9 +102,13 @@ def info(model: str, as_json: bool) -> None:
         click.echo(f"    {key:<22} {item['stage'] or '-':<8} {item['default']!r:<14} {item['description']}")
 
 
-def _print_plan(plan: Plan, model: str) -> None:
+def _print_plan(plan: Plan, model: str, cleaned: list[str]) -> None:
+    for line in cleaned:
+        click.echo(f"work directory: {line}")
     if plan.not_implemented:
         click.echo(f"not implemented by {model}, not run: {', '.join(plan.not_implemented)}")
+    if plan.skipped:
+        click.echo(f"left to node 0: {', '.join(plan.skipped)} (this node runs only its data-parallel share)")
     for stage, why in plan.added.items():
         click.echo(f"running '{stage}' first: {why}")
 
@@ -114,7 +119,8 @@ def _print_plan(plan: Plan, model: str) -> None:
 @click.option("--preset", default="default", show_default=True, help="Named config preset of the model.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file of config overrides.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override one config key (repeatable).")
-@click.option("--data", type=click.Path(), help="Input data (the dataset stage: a ShanghaiTech or CSV layout).")
+@click.option("--data", type=click.Path(), help="The dataset stage's source data, or the images infer runs on (its "
+              "results then go to WORKDIR/predictions/, apart from the delivery).")
 @click.option("--workdir", type=click.Path(file_okay=False), help="Work directory [default: runs/MODEL].")
 @click.option("--resume", is_flag=True, help="Continue training from the newest complete checkpoint.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run records as JSON at the end.")
@@ -130,21 +136,23 @@ def run(model: str, stages: str, preset: str, config_file: str | None, sets: tup
     records: list[RunRecord] = []
     cluster = api.Cluster(workers, nodes, node_rank, master_addr, master_port)
     cluster.validate()
-    runner, plan = api.prepare_run(model, stages, preset=preset, config_file=config_file, sets=sets, data=data,
-                                   workdir=workdir, resume=resume, quiet=as_json, cluster=cluster)
-    if not as_json:
-        _print_plan(plan, model)
-    for stage in plan.stages:
+    with api.session(model, stages, preset=preset, config_file=config_file, sets=sets, data=data, workdir=workdir,
+                     resume=resume, quiet=as_json, cluster=cluster) as (runner, plan, cleaned):
         if not as_json:
-            click.echo(f"== {model}: {stage} (preset {preset}) ==")
-        record = runner.run_stage(stage)
-        records.append(record)
-        if not as_json:
-            metrics = _numbers(record)
-            status = f"needs {', '.join(record.needs)}" if record.status == "needs_tool" else record.status
-            click.echo(f"{stage}: {status} in {record.duration_s:.1f} s"
-                       + (f" ({metrics})" if metrics else "")
-                       + f"; record {runner.store.folder / (record.run_id + '.json')}")
+            _print_plan(plan, model, cleaned)
+        for stage in plan.stages:
+            if not as_json:
+                click.echo(f"== {model}: {stage} (preset {preset}) ==")
+            record = runner.run_stage(stage)
+            records.append(record)
+            if not as_json:
+                metrics = _numbers(record)
+                status = f"needs {', '.join(record.needs)}" if record.status == "needs_tool" else record.status
+                where = (f"; outputs in {runner.workdir / Path(record.outputs[0].path).parent}"
+                         if record.kind == "user_data" and record.outputs else "")
+                saved = runner.store.folder / f"{record.run_id}.json"
+                click.echo(f"{stage}: {status} in {record.duration_s:.1f} s" + (f" ({metrics})" if metrics else "")
+                           + where + (f"; record {saved}" if saved.is_file() else "; host 0 records it"))
     if as_json:
         _json({"records": [r.model_dump(mode="json") for r in records], "not_implemented": plan.not_implemented})
 
@@ -162,7 +170,9 @@ def list_runs(model: str, workdir: str | None, as_json: bool) -> None:
     if not records:
         click.echo(f"no runs recorded in {workdir or api.default_workdir(model)}")
     for r in records:
-        click.echo(f"{r.run_id:<34} {r.stage:<8} {r.status:<11} {r.duration_s:>8.1f}s  {r.preset:<8} {_numbers(r)}")
+        kind = "user data" if r.kind == "user_data" else ""
+        click.echo(f"{r.run_id:<34} {r.stage:<8} {r.status:<11} {r.duration_s:>8.1f}s  {r.preset:<8} {kind:<9} "
+                   f"{_numbers(r)}".rstrip())
 
 
 @cli.command("render-docs")
@@ -218,9 +228,10 @@ def check_command(model: str, workdir: str | None, selected: str, as_json: bool)
 @click.argument("model")
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder of the bundle.")
 @click.option("--workdir", type=click.Path(file_okay=False), help="Work directory [default: runs/MODEL].")
-def package_command(model: str, output: str, workdir: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace a previous bundle in --output (nothing else is ever removed).")
+def package_command(model: str, output: str, workdir: str | None, force: bool) -> None:
     """Assemble the delivery bundle of MODEL (refused while `zoo check` has errors)."""
-    manifest = api.package(model, output, workdir)
+    manifest = api.package(model, output, workdir, force)
     click.echo(f"delivery bundle written to {output}; manifest {manifest}")
 
 
@@ -232,15 +243,28 @@ def schema(what: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The ``zoo`` command. On a real command line (``argv`` None) SIGINT and SIGTERM are set up first, before any
+    library starts a thread (``zoo_core.interrupts``)."""
+    if argv is None:
+        interrupts.install()
+        for stream in (sys.stdout, sys.stderr):  # whole lines at once, also into a file or a pipe: a process a
+            if hasattr(stream, "reconfigure"):  # library forks cannot write a copy of a half-full buffer
+                stream.reconfigure(line_buffering=True)
     try:
         code = cli.main(args=argv, prog_name="zoo", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("zoo: aborted", err=True)
-        sys.exit(130)
+    except click.exceptions.Abort as exc:
+        name = interrupts.signal_name(exc.__cause__) if exc.__cause__ else "SIGINT"
+        click.echo(f"zoo: interrupted by {name}", err=True)
+        sys.exit(getattr(exc.__cause__, "exit_code", 130))
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except ZooError as exc:
-        click.echo(f"zoo: error: {exc}", err=True)
+        click.echo(f"zoo: {exc.prefix}: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        click.echo(f"zoo: error: {DiskFull(exc.filename or '.')}", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -62,7 +62,8 @@ def parse_set(item: str) -> tuple[str, Any]:
     key, sep, raw = item.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise UsageError(f"--set {item!r}: expected key=value, e.g. --set epochs=10")
+        raise UsageError(f"--set {_shown(item)}: expected key=value, e.g. --set epochs=10")
+    require_utf8(item, "--set")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
@@ -87,12 +88,34 @@ def _validate(config_cls: type[ModelConfig], data: dict[str, Any], origin: Mappi
         raise UsageError(f"{origin.get(key, 'config')}: {key}={data.get(key)!r}: {msg}") from None
 
 
+def _shown(text: str) -> str:
+    """``text`` with undecodable bytes (surrogates) as \\xNN, printable in any terminal."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def require_utf8(text: str, option: str) -> str:
+    """``text`` from the command line, or a usage error if it holds bytes that are not UTF-8 (they arrive as
+    surrogates and could not be written to a record)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(f"{option} {_shown(text)}: not valid UTF-8 (byte {_shown(text[exc.start])}); write it in "
+                         f"UTF-8") from None
+    return text
+
+
 def load_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = path.read_bytes()
+        data = yaml.safe_load(raw.decode("utf-8")) or {}
     except OSError as exc:
         raise ZooError(f"{path}: cannot read config file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ZooError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column}); "
+                       f"save the file as UTF-8") from None
     except yaml.YAMLError as exc:
         raise ZooError(f"{path}: not valid YAML ({first_line(exc)})") from None
     if not isinstance(data, dict):

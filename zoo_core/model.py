@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 #: The stages of a delivery, in the order ``--stage all`` runs them.
 STAGES: tuple[str, ...] = ("dataset", "network", "train", "eval", "export", "convert", "infer")
+#: Stages that read ``--data``: ``dataset`` prepares it for training and evaluation; ``infer`` runs on it (then it
+#: is data the user brought, not the evaluated test split, and the run is not delivery evidence).
+DATA_STAGES: tuple[str, ...] = ("dataset", "infer")
 
 StageFn = Callable[["StageContext"], None]
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -91,11 +94,16 @@ class StageContext:
     converters: Mapping[str, Any] = field(default_factory=dict)  # name -> zoo_core.convert.Converter
     rank: int = 0  # this process's rank in a data-parallel stage (only rank 0 writes outputs and logs)
     workers: int = 1  # processes of a data-parallel stage, on all hosts
+    kind: str = "delivery"  # "user_data": inference on data the user brought, written to output_dir
+    output_dir: Path | None = None  # where the stage writes, when not ``<workdir>/<stage>/``
+    last_checkpoint: Path | None = None  # newest complete checkpoint (:meth:`checkpoint`): what --resume uses
+    on_checkpoint: Callable[[Path], None] | None = None  # an msrun worker tells the launching process
+    digests: dict[Path, str] = field(default_factory=dict)  # sha256 of inputs already verified
 
     @property
     def stage_dir(self) -> Path:
-        """``<workdir>/<stage>/``: where this stage keeps its outputs between runs."""
-        path = self.workdir / self.stage
+        """``<workdir>/<stage>/`` (or the user-data output folder): where this stage keeps its outputs."""
+        path = self.output_dir or self.workdir / self.stage
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -107,13 +115,47 @@ class StageContext:
                            f"`zoo run {self.model.name} --stage {stage}` first")
         return record
 
-    def input(self, path: str | Path) -> Path:
-        self.inputs.append(Path(path))
-        return Path(path)
+    def input(self, path: str | Path, record: "RunRecord | None" = None) -> Path:
+        """Note that the stage reads ``path``, after checking it is what the run that wrote it recorded.
+
+        With ``record`` the file must match that run's record (e.g. the checkpoint of the train run being
+        evaluated); without, the latest run that lists it as an output. A file no run wrote (the user's own) is
+        taken as it is. A missing or changed file is an error naming the run to repeat.
+        """
+        from .records import Artifact
+
+        path = Path(path)
+        found = self.records.producer(path, record)
+        if found is not None:
+            producer, expected = found
+            rerun = f"run `zoo run {self.model.name} --stage {producer.stage}` again"
+            later = [r for r in self.records.all(producer.stage, producer.kind)
+                     if r.started > producer.started and r.status in ("interrupted", "failed")]
+            if later:
+                rerun = (f"the later {producer.stage} run {later[-1].run_id} ended {later[-1].status}: finish it "
+                         f"(`--resume`, where the stage supports it) or {rerun}")
+            if not path.exists():
+                raise ZooError(f"{path} is missing: the {producer.stage} run {producer.run_id} wrote it; {rerun}")
+            actual = Artifact.of(path, self.workdir).sha256
+            if actual != expected:
+                raise ZooError(f"{path} has changed since the {producer.stage} run {producer.run_id} wrote it "
+                               f"(sha256 {actual[:12]}, recorded {expected[:12]}): it was edited, damaged or "
+                               f"rewritten by a run that did not finish; {rerun}")
+            self.digests[path] = actual
+        self.inputs.append(path)
+        return path
 
     def output(self, path: str | Path) -> Path:
         self.outputs.append(Path(path))
         return Path(path)
+
+    def checkpoint(self, path: str | Path) -> Path:
+        """Note a complete checkpoint (written atomically): an output, and what an interrupted run names as the
+        point ``--resume`` continues from."""
+        self.last_checkpoint = self.output(path)
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(self.last_checkpoint)
+        return self.last_checkpoint
 
     def need(self, tool: str, message: str) -> None:
         """Record that part of the stage needs ``tool``, missing here: the stage ends as "needs_tool"."""

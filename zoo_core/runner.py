@@ -2,25 +2,27 @@
 """The stage runner: plans stages, runs each with a log, and writes one run record per stage run."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import json
 import logging
 import os
-import sys
 import time
-import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from .config import ModelConfig, fingerprint, keys_for_stage
-from .errors import UsageError, ZooError, did_you_mean
-from .model import STAGES, ModelSpec, StageContext
-from .records import Artifact, Environment, RecordStore, RunRecord
+from .errors import DiskFull, UsageError, ZooError, did_you_mean
+from .interrupts import deferred
+from .model import DATA_STAGES, STAGES, ModelSpec, StageContext
+from .outcomes import Ending, append_line, bad_numbers, close_logger, ending, stage_logger
+from .records import Artifact, Environment, RecordStore, RunRecord, shown_path
 from .runtime.mindspore_env import runtime_facts
-from .runtime.msrun import Cluster, job_for, launch
+from .runtime.msrun import Cluster, job_for, launch, launch_folder
+from .workdir import exclusive
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Plan:
     stages: list[str]
     not_implemented: list[str] = field(default_factory=list)
     added: dict[str, str] = field(default_factory=dict)  # prerequisite stage -> why it was added
+    skipped: list[str] = field(default_factory=list)  # stages host 0 runs, left out on a node of rank > 0
 
 
 def parse_stages(spec: ModelSpec, text: str) -> Plan:
@@ -62,7 +65,7 @@ def add_prerequisites(spec: ModelSpec, plan: Plan, config: ModelConfig, store: R
                 why = "it has no successful run yet"
             elif record.fingerprint != stage_fingerprint(spec, config, need):
                 why = "its settings changed since its last run"
-            elif data is not None and record.data != str(data):
+            elif data is not None and need in DATA_STAGES and record.data != str(data):
                 why = f"--data {data} differs from its last run's data"
             else:
                 continue
@@ -72,41 +75,39 @@ def add_prerequisites(spec: ModelSpec, plan: Plan, config: ModelConfig, store: R
     return plan
 
 
-class _TqdmHandler(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        tqdm.write(self.format(record), file=sys.stdout)
-
-
-def _logger(run_id: str, log_path: Path, quiet: bool) -> logging.Logger:
-    log = logging.getLogger(f"zoo.run.{run_id}")
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    handlers: list[logging.Handler] = [logging.FileHandler(log_path, encoding="utf-8")]
-    if not quiet:
-        handlers.append(_TqdmHandler())
-    for handler in handlers:
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-    return log
-
-
-def _artifacts(paths: Sequence[Path], base: Path) -> list[Artifact]:
+def _artifacts(paths: Sequence[Path], base: Path, digests: Mapping[Path, str] | None = None) -> list[Artifact]:
     seen: dict[str, Artifact] = {}
     for path in paths:
-        if Path(path).exists():
-            artifact = Artifact.of(Path(path), base)
-            seen[artifact.path] = artifact
+        path = Path(path)
+        if not path.exists():
+            continue
+        if digests and path in digests and path.is_file():
+            artifact = Artifact(path=shown_path(path, base), size=path.stat().st_size, sha256=digests[path])
+        else:
+            artifact = Artifact.of(path, base)
+        seen[artifact.path] = artifact
     return list(seen.values())
 
 
+def user_data_dir(workdir: Path, data: Path) -> Path:
+    """``<workdir>/predictions/<folder name>-<8 hex of its absolute path>/``: where inference on data the user
+    brought writes, apart from the delivery's ``infer/`` (the same folder again replaces its own results)."""
+    resolved = Path(data).resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+    return Path(workdir) / "predictions" / f"{resolved.name or 'root'}-{digest}"
+
+
 class Runner:
-    """Runs a model's stages in one work directory and records every run."""
+    """Runs a model's stages in one work directory and records every run.
+
+    Use :meth:`session` around the stages: it takes the work directory's lock (one writer at a time), cleans up
+    after a killed writer, and marks the records such a writer left ``running`` as ``interrupted``.
+    """
 
     def __init__(self, spec: ModelSpec, config: ModelConfig, preset: str, workdir: Path,
                  data: Path | None = None, resume: bool = False, quiet: bool = False,
                  on_record=lambda record: None, converters: Mapping[str, Any] | None = None,
-                 cluster: Cluster | None = None) -> None:
+                 cluster: Cluster | None = None, command: str = "zoo run") -> None:
         self.spec, self.config, self.preset = spec, config, preset
         self.workdir = Path(workdir)
         self.data = Path(data) if data is not None else None
@@ -115,12 +116,49 @@ class Runner:
         self.on_record = on_record
         self.converters = dict(converters or {})
         self.cluster = cluster or Cluster()
+        self.command = command
+
+    @property
+    def joins_another_host(self) -> bool:
+        """A node of rank > 0: it only runs its share of the data-parallel stages; host 0 owns the work dir."""
+        return self.cluster.node_rank > 0
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[list[str]]:
+        """Hold the work directory for the ``with`` block; yields one line per leftover of a killed run it
+        cleaned up."""
+        if self.joins_another_host:
+            yield []
+            return
+        with exclusive(self.workdir, self.command) as cleaned:
+            yield cleaned + self._close_abandoned()
+
+    def _close_abandoned(self) -> list[str]:
+        notes = []
+        for record in self.store.all():
+            if record.status != "running":
+                continue
+            log = self.workdir / record.log
+            ended = (dt.datetime.fromtimestamp(log.stat().st_mtime).astimezone() if log.is_file()
+                     else record.started)
+            closed = record.model_copy(update={
+                "status": "interrupted", "ended": ended,
+                "duration_s": round(max(0.0, (ended - record.started).total_seconds()), 3),
+                "error": f"the process (PID {record.pid}) ended without finishing the stage: killed (kill -9, out "
+                         f"of memory) or the machine stopped"})
+            self.store.write(closed)
+            notes.append(f"marked run {record.run_id} ({record.stage}) interrupted: its process ended without "
+                         f"a record")
+        return notes
 
     def plan(self, stages: str) -> Plan:
         plan = add_prerequisites(self.spec, parse_stages(self.spec, stages), self.config, self.store, self.data)
         if self.cluster.distributed and not set(plan.stages) & set(self.spec.distributed):
             raise UsageError(f"--workers/--nodes: none of the stages {', '.join(plan.stages)} runs distributed for "
                              f"'{self.spec.name}' (it can: {', '.join(self.spec.distributed) or 'none'})")
+        if self.joins_another_host:
+            plan.skipped = [s for s in plan.stages if s not in self.spec.distributed]
+            plan.stages = [s for s in plan.stages if s in self.spec.distributed]
         return plan
 
     def _distributed(self, ctx: StageContext) -> None:
@@ -131,7 +169,12 @@ class Runner:
                       resume=self.resume)
         ctx.log.info(f"launching {self.cluster.world_size} data-parallel workers with msrun "
                      f"({self.cluster.workers} on this host, node {self.cluster.node_rank} of {self.cluster.nodes})")
-        result = launch(job, self.cluster, folder, on_line=ctx.log.info)
+        try:
+            result = launch(job, self.cluster, folder, on_line=ctx.log.info)
+        finally:  # an interrupted run names rank 0's last complete checkpoint
+            latest = launch_folder(folder, self.cluster) / "checkpoint.json"
+            if latest.is_file():
+                ctx.last_checkpoint = Path(json.loads(latest.read_text()))
         ctx.metrics.update(result.get("metrics", {}))
         ctx.inputs += [Path(p) for p in result.get("inputs", [])]
         ctx.outputs += [Path(p) for p in result.get("outputs", [])]
@@ -139,60 +182,69 @@ class Runner:
         ctx.needs += result.get("needs", [])
         ctx.metrics["workers"] = self.cluster.world_size
         ctx.metrics["worker_logs"] = [str(p.relative_to(self.workdir))
-                                      for p in sorted((folder / "logs").glob("worker_*.log"))]
+                                      for p in sorted(launch_folder(folder, self.cluster).glob("logs/worker_*.log"))]
         if not result:
             ctx.log.info(f"node {self.cluster.node_rank} done; rank 0 (node 0) writes the outputs")
+
+    def _context(self, stage: str, log: logging.Logger) -> StageContext:
+        data = self.data if stage in DATA_STAGES else None
+        user_data = stage == "infer" and data is not None
+        return StageContext(model=self.spec, stage=stage, config=self.config, workdir=self.workdir,
+                            records=self.store, log=log, data=data, resume=self.resume, converters=self.converters,
+                            kind="user_data" if user_data else "delivery",
+                            output_dir=user_data_dir(self.workdir, data) if user_data else None)
+
+    def _record(self, ctx: StageContext, run_id: str, started: dt.datetime, status: str, duration: float,
+                error: str | None, log_path: Path) -> RunRecord:
+        return RunRecord(
+            run_id=run_id, model=self.spec.name, stage=ctx.stage, status=status, kind=ctx.kind, started=started,
+            ended=dt.datetime.now(dt.timezone.utc).astimezone(), duration_s=round(duration, 3),
+            preset=self.preset, config=self.config.model_dump(mode="json"),
+            fingerprint=stage_fingerprint(self.spec, self.config, ctx.stage),
+            data=str(ctx.data) if ctx.data is not None else None,
+            environment=Environment.current(runtime_facts()),
+            inputs=_artifacts(ctx.inputs, self.workdir, ctx.digests), outputs=_artifacts(ctx.outputs, self.workdir),
+            metrics=ctx.metrics, warnings=ctx.warnings, error=error, needs=ctx.needs,
+            log=str(log_path.relative_to(self.workdir)), pid=os.getpid())
 
     def run_stage(self, stage: str) -> RunRecord:
         started = dt.datetime.now(dt.timezone.utc).astimezone()
         run_id = f"{started:%Y%m%d-%H%M%S-%f}-{stage}"
         log_path = self.workdir / "logs" / f"{run_id}.log"
-        log = _logger(run_id, log_path, self.quiet)
-        ctx = StageContext(model=self.spec, stage=stage, config=self.config, workdir=self.workdir,
-                           records=self.store, log=log, data=self.data, resume=self.resume,
-                           converters=self.converters)
-        status, error, failure = "ok", None, None
+        log = stage_logger(run_id, log_path, self.quiet)
+        ctx = self._context(stage, log)
+        recorded = not (self.joins_another_host and stage in self.spec.distributed)  # host 0 records it
+        end = Ending("ok")
         clock = time.perf_counter()
         try:
+            if recorded:
+                with deferred():
+                    self.store.write(self._record(ctx, run_id, started, "running", 0.0, None, log_path))
             if self.cluster.distributed and stage in self.spec.distributed:
                 self._distributed(ctx)
             else:
                 self.spec.stages[stage](ctx)
+            bad = bad_numbers(ctx.metrics)
+            if bad:
+                raise ZooError(f"{stage} produced non-finite metrics ({', '.join(bad[:3])}): a damaged model or "
+                               f"input, or a diverged training; the run is not kept as a success")
             if ctx.needs:
-                status = "needs_tool"
-        except ZooError as exc:
-            status, error, failure = "failed", str(exc), exc
-        except KeyboardInterrupt:
-            status, error = "interrupted", "interrupted by the user"
-            failure = ZooError(f"{stage} interrupted; continue with "
-                               f"`zoo run {self.spec.name} --stage {stage} --resume`")
-            failure.exit_code = 130
-        except Exception as exc:  # a bug: keep the traceback in the log, show one line
-            log.error(traceback.format_exc())
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
-            failure = ZooError(f"{stage} failed with an internal error: {error} (traceback in {log_path})")
-            if os.environ.get("ZOO_DEBUG"):
-                raise
+                end.status = "needs_tool"
+        except BaseException as exc:  # every way a stage can end gets its record and one line
+            checkpoint = str(shown_path(ctx.last_checkpoint, self.workdir)) if ctx.last_checkpoint else None
+            end = ending(exc, stage, self.spec.name, log, log_path, checkpoint, self.workdir)
         finally:
-            for handler in list(log.handlers):
-                handler.close()
-                log.removeHandler(handler)
-        if error is not None:
-            with open(log_path, "a", encoding="utf-8") as handle:
-                handle.write(f"{status}: {error}\n")
-        duration = time.perf_counter() - clock
-        record = RunRecord(
-            run_id=run_id, model=self.spec.name, stage=stage, status=status, started=started,
-            ended=dt.datetime.now(dt.timezone.utc).astimezone(), duration_s=round(duration, 3),
-            preset=self.preset, config=self.config.model_dump(mode="json"),
-            fingerprint=stage_fingerprint(self.spec, self.config, stage),
-            data=str(ctx.data) if ctx.data is not None else None,
-            environment=Environment.current(runtime_facts()),
-            inputs=_artifacts(ctx.inputs, self.workdir), outputs=_artifacts(ctx.outputs, self.workdir),
-            metrics=ctx.metrics, warnings=ctx.warnings, error=error, needs=ctx.needs, log=str(log_path.relative_to(self.workdir)))
-        if not (self.cluster.node_rank > 0 and stage in self.spec.distributed):  # rank 0's host records it
-            self.store.write(record)
+            close_logger(log)
+        if end.error is not None:
+            append_line(log_path, f"{end.status}: {end.error}")
+        record = self._record(ctx, run_id, started, end.status, time.perf_counter() - clock, end.error, log_path)
+        if recorded:
+            with deferred():
+                try:
+                    self.store.write(record)
+                except DiskFull as exc:  # the stage's own failure says more, if it had one
+                    raise (end.failure or exc) from None
         self.on_record(record)
-        if failure is not None:
-            raise failure
+        if end.failure is not None:
+            raise end.failure
         return record

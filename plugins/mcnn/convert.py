@@ -21,8 +21,9 @@ def run_convert(ctx: StageContext) -> None:
     cfg = ctx.config
     export = ctx.latest("export")
     formats = export.metrics["formats"]
-    sources = {fmt: ctx.input(ctx.workdir / path) for fmt, path in formats.items() if not fmt.endswith("_dynamic")}
-    with np.load(ctx.workdir / export.metrics["sample"]) as sample:
+    sources = {fmt: ctx.input(ctx.workdir / path, record=export) for fmt, path in formats.items()
+               if not fmt.endswith("_dynamic")}
+    with np.load(ctx.input(ctx.workdir / export.metrics["sample"], record=export)) as sample:
         reference = (sample["input"], sample["expected"])
     out = ctx.stage_dir / "models"
     if out.is_dir():

@@ -117,7 +117,7 @@ def run_dataset(ctx: StageContext) -> None:
         with atomic_dir(ctx.stage_dir / "synthetic") as tmp:
             synthetic.generate(tmp, cfg.synthetic_train, cfg.synthetic_test, cfg.synthetic_size, 3,
                                cfg.synthetic_max_count, cfg.data_seed)
-        ctx.data = ctx.stage_dir / "synthetic" / synthetic.PART
+        ctx.data = ctx.output(ctx.stage_dir / "synthetic") / synthetic.PART
         source_kind = "synthetic"
         ctx.log.info(f"no --data given: generated synthetic crowds ({cfg.synthetic_train} train, "
                      f"{cfg.synthetic_test} test, {cfg.synthetic_size}px) in {ctx.data}")

@@ -3,13 +3,11 @@
 the test split, next to the baseline of predicting the mean training count for every image."""
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 
-from zoo_core import StageContext, ZooError, atomic_write_text, load_mindspore, progress
+from zoo_core import StageContext, ZooError, atomic_write_csv, load_mindspore, progress
 
 from .dataset import iter_images, read_manifest
 from .network import build_network, load_weights
@@ -44,9 +42,11 @@ def evaluate_images(net, images: list[Image]) -> tuple[float, float, list[tuple[
 
 
 def resolve_checkpoint(ctx: StageContext) -> Path:
+    """``checkpoint`` if set, else the best checkpoint of the last training, checked against its record."""
     if ctx.config.checkpoint:
-        return Path(ctx.config.checkpoint)
-    return ctx.workdir / ctx.latest("train").metrics["best_checkpoint"]  # recorded relative to the workdir
+        return ctx.input(ctx.config.checkpoint)
+    train = ctx.latest("train")
+    return ctx.input(ctx.workdir / train.metrics["best_checkpoint"], record=train)  # relative to the workdir
 
 
 def run_eval(ctx: StageContext) -> None:
@@ -54,18 +54,16 @@ def run_eval(ctx: StageContext) -> None:
     if not paths:
         raise ZooError(f"the prepared data in {ctx.workdir / 'dataset'} has no test images; give --data a folder "
                        f"with test_data/ and run the dataset stage")
+    ctx.input(paths[0].parent)
     checkpoint = resolve_checkpoint(ctx)
     net = build_network()
-    load_weights(net, ctx.input(checkpoint))
+    load_weights(net, checkpoint)
     mae, mse, rows = evaluate_images(net, load_images(paths))
     truth = np.array([r[1] for r in rows])
     mean_count = read_manifest(ctx.workdir).get("mean_train_count")
     baseline = count_errors(np.full_like(truth, mean_count), truth) if mean_count is not None else (None, None)
-    table = io.StringIO()
-    writer = csv.writer(table)
-    writer.writerow(["image", "gt_count", "predicted_count", "error"])
-    writer.writerows([(name, f"{gt:.3f}", f"{pred:.3f}", f"{pred - gt:.3f}") for name, gt, pred in rows])
-    ctx.output(atomic_write_text(ctx.stage_dir / "predictions.csv", table.getvalue()))
+    ctx.output(atomic_write_csv(ctx.stage_dir / "predictions.csv", ["image", "gt_count", "predicted_count", "error"],
+                                [(name, f"{gt:.3f}", f"{pred:.3f}", f"{pred - gt:.3f}") for name, gt, pred in rows]))
     ctx.metrics.update({"mae": round(mae, 4), "mse": round(mse, 4), "samples": len(rows), "checkpoint": str(checkpoint),
                         "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)}})
     if baseline[0] is not None:

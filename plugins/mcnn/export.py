@@ -57,7 +57,7 @@ def run_export(ctx: StageContext) -> None:
     cfg = ctx.config
     checkpoint = resolve_checkpoint(ctx)
     net = build_network()
-    load_weights(net, ctx.input(checkpoint))
+    load_weights(net, checkpoint)
     shape = list(cfg.export_shape)
     sample = sample_input(shape)
     expected = net(ms.Tensor(sample)).asnumpy()
@@ -65,7 +65,7 @@ def run_export(ctx: StageContext) -> None:
     final = ctx.stage_dir / "model"
     files: dict[str, str] = {}
     skipped: dict[str, str] = {}
-    with atomic_dir(final) as tmp:
+    with atomic_dir(final, needed=5 * Path(checkpoint).stat().st_size) as tmp:  # 4 model files and a sample
         fixed, dynamic = ms.Tensor(sample), ms.Tensor(shape=[None, 1, None, None], dtype=ms.float32)
         ms.export(net, fixed, file_name=str(tmp / STEM), file_format="MINDIR")
         ms.export(net, fixed, file_name=str(tmp / STEM), file_format="ONNX")

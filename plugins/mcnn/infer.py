@@ -6,20 +6,18 @@ Images run at their own size (resized to multiples of 4, as eval does) through t
 infer and eval agree to float rounding (|difference of MAE| < 1e-3 on the test split). ``--data`` is a folder of
 images, or a split folder holding ``images/`` and ``ground_truth/`` (.mat) or ``ground_truth_csv/``; with no
 ``--data``, the test split of the data the dataset stage read. Unreadable files are skipped with a warning and
-counted. Writes ``<workdir>/infer/predictions.csv`` and ``<workdir>/infer/overlays/<image>.png``.
+counted. Writes ``predictions.csv`` (a row per image file, by its name) and ``overlays/<image file name>.png``
+into ``<workdir>/infer/`` for the test split, or into the run's own folder for data the user brought.
 """
 from __future__ import annotations
 
-import csv
-import io
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from zoo_core import (BACKEND_FORMATS, StageContext, ZooError, atomic_dir, atomic_write_text, open_backend,
-                      progress)
+from zoo_core import BACKEND_FORMATS, StageContext, ZooError, atomic_dir, atomic_write_csv, open_backend, progress
 
 from .loaders import (IMAGE_SUFFIXES, Split, file_order, find_splits, label_path, labelled, load_sample,
                       read_image)
@@ -45,14 +43,17 @@ def _source(ctx: StageContext) -> Path:
     test = find_splits(Path(dataset.data)).get("test") if dataset.data else None
     if test is None:
         raise ZooError("no --data and the dataset stage's data has no test split: give --data IMAGES_DIR")
-    return test.images[0].parent.parent
+    return ctx.input(test.images[0].parent.parent)
 
 
 def _model_path(ctx: StageContext) -> Path:
+    """``infer_model`` if set, else the last export's dynamic-shape file for the backend, checked against its
+    record."""
     if ctx.config.infer_model:
-        return Path(ctx.config.infer_model)
+        return ctx.input(ctx.config.infer_model)
     export = ctx.latest("export")
-    return ctx.workdir / export.metrics["formats"][f"{BACKEND_FORMATS[ctx.config.backend]}_dynamic"]
+    return ctx.input(ctx.workdir / export.metrics["formats"][f"{BACKEND_FORMATS[ctx.config.backend]}_dynamic"],
+                     record=export)
 
 
 def overlay(image: np.ndarray, density: np.ndarray) -> np.ndarray:
@@ -82,7 +83,6 @@ def run_infer(ctx: StageContext) -> None:
     cfg = ctx.config
     model = _model_path(ctx)
     predict = open_backend(cfg.backend, model, cfg.threads)
-    ctx.input(model)
     source = _source(ctx)
     files, split = find_images(source)
     rows: list[tuple[str, float, float | None]] = []
@@ -99,18 +99,20 @@ def run_infer(ctx: StageContext) -> None:
             tick = time.perf_counter()
             density = predict(image[None, None].astype(np.float32))[0, 0]
             seconds.append(time.perf_counter() - tick)
-            rows.append((path.stem, float(density.sum()), truth))
-            if cfg.overlays:
-                cv2.imwrite(str(overlays / f"{path.stem}.png"), overlay(image, density))
+            count = float(density.astype(np.float64).sum())
+            if not np.isfinite(count):
+                raise ZooError(f"{path.name}: {model} gives a non-finite count ({count}): the model file is damaged; "
+                               f"nothing was written")
+            rows.append((path.name, count, truth))
+            if cfg.overlays and not cv2.imwrite(str(overlays / f"{path.name}.png"), overlay(image, density)):
+                raise ZooError(f"could not write the overlay of {path.name} to {ctx.stage_dir / 'overlays'} "
+                               f"(disk full or not writable?)")
     if not rows:
         raise ZooError(f"{source}: none of the {len(files)} files could be read as an image")
-    table = io.StringIO()
-    writer = csv.writer(table)
-    writer.writerow(["image", "predicted_count", "gt_count", "error"])
-    for name, predicted, truth in rows:
-        writer.writerow([name, f"{predicted:.3f}", "" if truth is None else f"{truth:.3f}",
-                         "" if truth is None else f"{predicted - truth:.3f}"])
-    ctx.output(atomic_write_text(ctx.stage_dir / "predictions.csv", table.getvalue()))
+    ctx.output(atomic_write_csv(ctx.stage_dir / "predictions.csv", ["image", "predicted_count", "gt_count", "error"],
+                                [[name, f"{predicted:.3f}", "" if truth is None else f"{truth:.3f}",
+                                  "" if truth is None else f"{predicted - truth:.3f}"]
+                                 for name, predicted, truth in rows]))
     if cfg.overlays:
         ctx.output(ctx.stage_dir / "overlays")
     labelled = [(p, t) for _, p, t in rows if t is not None]

@@ -12,9 +12,10 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where it is used: the `zoo` command starts no thread before it handles signals
+    import numpy as np
 
 Outcome = Literal["ok", "needs_tool", "skipped", "failed"]
 
@@ -82,6 +83,8 @@ def run_tool(name: str, command: Sequence[str], expected: Path, success_marker: 
 
 def parity(expected: np.ndarray, actual: np.ndarray) -> dict[str, float]:
     """Numeric agreement of two outputs: max abs error and the difference of their sums (a count, for density maps)."""
+    import numpy as np
+
     expected = np.asarray(expected, dtype=np.float64)
     actual = np.asarray(actual, dtype=np.float64)
     return {"max_abs_error": float(np.abs(expected - actual).max()),

@@ -76,7 +76,7 @@ def build_context(spec: ModelSpec, workdir: Path) -> dict[str, Any]:
         if record is not None:
             records[stage] = record
     infer_by_backend: dict[str, RunRecord] = {}
-    for record in store.all("infer"):
+    for record in store.all("infer", kind="delivery"):  # inference on the user's own data is not evidence
         if record.status == "ok":
             infer_by_backend[record.metrics.get("backend", "?")] = record
     config = records["train"].config if "train" in records else {}

@@ -2,10 +2,11 @@
 """Plots of the delivery README: training loss and validation MAE per epoch (matplotlib, no display)."""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
-from ..io import atomic_path
+from ..io import atomic_write_bytes
 
 
 def training_plot(metrics_file: Path, target: Path, write: bool = True) -> Path | None:
@@ -36,7 +37,8 @@ def training_plot(metrics_file: Path, target: Path, write: bool = True) -> Path 
     mae_axis.set_ylabel("validation MAE", color="tab:red")
     loss_axis.set_title("Training loss and validation MAE per epoch")
     fig.tight_layout()
-    with atomic_path(target, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png")
+    image = io.BytesIO()  # drawn in memory first: a full disk is then told the exact size needed
+    fig.savefig(image, format="png")
     plt.close(fig)
+    atomic_write_bytes(target, image.getvalue())
     return target

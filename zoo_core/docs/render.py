@@ -7,20 +7,21 @@ is sandboxed and strict (an undefined name is an error), and every value printed
 """
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import traceback
+
 import yaml
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from ..errors import UsageError, ZooError
-from ..io import atomic_write_text
+from ..errors import UsageError, ZooError, first_line
+from ..io import atomic_copy, atomic_write_text
 from ..model import ModelSpec
 from .context import build_context, duration_label, size_label
 from .markdown import BEGIN, END, broken_anchors, escape, merge_regions, slug
@@ -95,13 +96,10 @@ def render(spec: ModelSpec, workdir: Path, lang: str = "zh", output: Path | None
     values: dict[str, Any] = dict(context, lang=lang, T={k: v[lang] for k, v in strings.items()}, needs=needs,
                                   sections=sections, plot=files.get("plot"), overlay=files.get("overlay"))
     env = _environment(extra)
-    try:
-        parts = [env.get_template(f"{lang}.md.j2").render(values).strip()]
-        for name in sections:
-            body = env.get_template(f"sections/{name}.md.j2").render(values).strip()
-            parts.append(f"{BEGIN.format(name)}\n{body}\n{END.format(name)}")
-    except TemplateError as exc:
-        raise ZooError(f"delivery template error: {type(exc).__name__}: {exc}") from None
+    parts = [_render(env, f"{lang}.md.j2", values)]
+    for name in sections:
+        body = _render(env, f"sections/{name}.md.j2", values)
+        parts.append(f"{BEGIN.format(name)}\n{body}\n{END.format(name)}")
     text = "\n".join(line.rstrip() for line in "\n\n".join(parts).splitlines()) + "\n"
     if missing and not allow_missing:
         commands = "; ".join(f"`zoo run {spec.name} --stage {s}`" for s in missing)
@@ -118,6 +116,26 @@ def render(spec: ModelSpec, workdir: Path, lang: str = "zh", output: Path | None
     return Rendered(output, merged, changed, missing, [output.parent / name for name in files.values()])
 
 
+def _render(env: SandboxedEnvironment, name: str, values: dict[str, Any]) -> str:
+    """One template rendered; an error names the template file, its line and the expression there, so a record
+    or plugin value of the wrong type (or missing) can be found."""
+    try:
+        return env.get_template(name).render(values).strip()
+    except Exception as exc:  # UndefinedError, TypeError from a filter, a syntax error in a plugin's template
+        if not isinstance(exc, (TemplateError, TypeError, ValueError, AttributeError, KeyError)):
+            raise
+        file, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+        if frames:
+            file, line = frames[-1].filename, frames[-1].lineno
+        source = Path(file).read_text(encoding="utf-8").splitlines() if file and Path(file).is_file() else []
+        where = f"{file or name}, line {line}" if line else str(file or name)
+        code = f" (in `{source[line - 1].strip()[:120]}`)" if line and 0 < line <= len(source) else ""
+        raise ZooError(f"delivery template {where}{code}: {first_line(exc)}: a record or plugin value it shows is "
+                       f"missing or of the wrong type; check the stage's record (`zoo runs --json`) or the "
+                       f"template") from None
+
+
 def _pictures(context: dict[str, Any], workdir: Path, folder: Path, write: bool) -> dict[str, str]:
     """File names of the plot and the overlay the README shows (written next to it when ``write``)."""
     names: dict[str, str] = {}
@@ -130,6 +148,5 @@ def _pictures(context: dict[str, Any], workdir: Path, folder: Path, write: bool)
     if overlays:
         names["overlay"] = "density_overlay.png"
         if write:
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(overlays[0], folder / names["overlay"])
+            atomic_copy(overlays[0], folder / names["overlay"])
     return names

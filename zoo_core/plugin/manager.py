@@ -6,6 +6,7 @@ This module is the only code that touches ``pm.hook``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from ..model import ModelSpec
 from . import API_VERSION, ENTRY_POINT_GROUP, NAME, spec
 
 
+BUILTIN_PLUGINS = {"zoo-converters": builtin_converters, "zoo-checks": builtin_checks}  # always loaded
+
+
 @dataclass(frozen=True)
 class PluginFailure:
     name: str
@@ -31,9 +35,15 @@ class PluginFailure:
     reason: str
 
 
-def _disabled() -> set[str]:
-    """Plugin (entry-point) or distribution names listed in ZOO_DISABLE_PLUGINS."""
-    return {name.strip() for name in os.environ.get("ZOO_DISABLE_PLUGINS", "").split(",") if name.strip()}
+def _norm(name: str) -> str:
+    """A plugin or distribution name compared the way pip compares names: any case, ``-`` ``_`` ``.`` alike."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+def _disabled() -> dict[str, str]:
+    """Names listed in ZOO_DISABLE_PLUGINS (plugin or distribution names, as ``zoo plugins`` prints them)."""
+    listed = os.environ.get("ZOO_DISABLE_PLUGINS", "").split(",")
+    return {_norm(name): name.strip() for name in listed if name.strip()}
 
 
 def _strict() -> bool:
@@ -58,8 +68,8 @@ class PluginManager:
         self._owners: dict[str, str] = {}  # model name -> plugin name
         self.failures: list[PluginFailure] = []
         self.disabled: list[PluginFailure] = []
-        self.register(builtin_converters, "zoo-converters", "zoo")
-        self.register(builtin_checks, "zoo-checks", "zoo")
+        for name, module in BUILTIN_PLUGINS.items():
+            self.register(module, name, "zoo")
 
     def _fail(self, name: str, dist: str, reason: str) -> None:
         message = f"plugin '{name}' from distribution '{dist}' was skipped: {reason}"
@@ -70,11 +80,16 @@ class PluginManager:
 
     def load_entry_points(self) -> None:
         disabled = _disabled()
+        matched: set[str] = set()
+        installed: list[str] = []
         for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
             dist = ep.dist.name if ep.dist is not None else "(unknown distribution)"
+            installed.append(f"{ep.name} ({dist})")
+            hits = {_norm(ep.name), _norm(dist)} & set(disabled)
+            matched |= hits
             if self._pm.has_plugin(ep.name):
                 continue
-            if ep.name in disabled or dist in disabled:
+            if hits:
                 self.disabled.append(PluginFailure(ep.name, dist, "disabled by ZOO_DISABLE_PLUGINS"))
                 continue
             try:
@@ -88,6 +103,11 @@ class PluginManager:
                                           f"{API_VERSION}; install a release of the plugin made for API {API_VERSION}")
                 continue
             self.register(module, ep.name, dist)
+        for key in sorted(set(disabled) - matched):
+            core = key in {_norm(name) for name in BUILTIN_PLUGINS}
+            self._warn(f"ZOO_DISABLE_PLUGINS names '{disabled[key]}', " + (
+                "a part of zoo itself, which cannot be disabled" if core else
+                f"which matches no installed plugin or distribution (installed: {', '.join(installed) or 'none'})"))
 
     def plugins(self) -> list[dict[str, Any]]:
         """What ``zoo plugins`` shows: each loaded plugin with distribution, version, models and hooks."""

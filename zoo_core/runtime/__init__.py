@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 ISA_VAR = "ONEDNN_MAX_CPU_ISA"
+FRAMEWORK_LOG = "zoo.framework"  # frameworks' own Python log lines go here; the runner sends them to the stage log
 _state: dict[str, str] = {}
 
 

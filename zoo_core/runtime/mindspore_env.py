@@ -2,13 +2,14 @@
 """Import MindSpore once, set up for this machine: ISA switch first, graph mode, device from what is installed."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
 from types import ModuleType
 
 from ..errors import ZooError
-from . import apply_isa_switch
+from . import FRAMEWORK_LOG, apply_isa_switch
 
 _facts: dict[str, str] = {}
 
@@ -28,6 +29,24 @@ def detect_device() -> str:
     return "CPU"
 
 
+class _Forward(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger(FRAMEWORK_LOG).handle(record)
+
+
+def _route_python_log(mindspore: ModuleType) -> None:
+    """MindSpore's Python logger (``ME.mindspore.log.<pid>``) to the stage log instead of the console: a failed
+    checkpoint write, say, is then the runner's one line on the console, with MindSpore's words in the log."""
+    try:
+        logger = mindspore.log._get_logger()  # the logger MindSpore's own modules use
+    except Exception:  # a MindSpore without it: its messages stay on the console
+        return
+    for handler in list(logger.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            logger.removeHandler(handler)
+    logger.addHandler(_Forward())
+
+
 def load_mindspore(mode: str = "graph") -> ModuleType:
     """Return the ``mindspore`` module, configured once per process (graph mode unless ``mode='pynative'``)."""
     apply_isa_switch()
@@ -40,6 +59,7 @@ def load_mindspore(mode: str = "graph") -> ModuleType:
         device = detect_device()
         mindspore.set_context(mode=mindspore.GRAPH_MODE if mode == "graph" else mindspore.PYNATIVE_MODE)
         mindspore.set_device(device)
+        _route_python_log(mindspore)
         _facts.update(device=device, mode=mode, mindspore=mindspore.__version__)
     return mindspore
 

@@ -1,18 +1,69 @@
 # SPDX-License-Identifier: Apache-2.0
 """One msrun worker: set up MindSpore data parallelism, run the stage function with this rank, and (rank 0)
-write the stage's results for the runner. Started by ``zoo_core.runtime.msrun``; not run by hand."""
+write the stage's results for the runner. Started by ``zoo_core.runtime.msrun``; not run by hand.
+
+msrun starts this file as a small supervisor that runs the real worker as its child: when the child dies from a
+signal (out of memory, kill -9) the supervisor writes the failure marker at once, naming the rank and the signal;
+without it msrun would notice only when its scheduler times out (about 40 s). The supervisor forwards SIGINT and
+SIGTERM to the child and dies with msrun; the child dies with the supervisor.
+"""
 from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import subprocess
 import sys
 import traceback
 from pathlib import Path
 
+CHILD = "ZOO_WORKER_CHILD"
 
-def main(job_file: str) -> int:
+
+def _mark(job: dict, rank: object, message: str) -> None:
+    markers = Path(job["markers"])
+    markers.mkdir(parents=True, exist_ok=True)
+    marker = markers / f"rank-{rank}"
+    if not marker.exists():  # the worker's own report (an exception) says more than its exit status
+        marker.write_text(message.splitlines()[0][:300] if message else "failed")
+
+
+def supervise(job_file: str) -> int:
+    from zoo_core.interrupts import child_setup
+
     job = json.loads(Path(job_file).read_text())
-    rank = 0
+    rank = os.environ.get("RANK_ID", "?")
+    child_setup()  # die with msrun
+    pids = Path(job["pids"])
+    pids.mkdir(parents=True, exist_ok=True)
+    (pids / f"rank-{rank}").write_text(str(os.getpid()))
+    child = subprocess.Popen([sys.executable, __file__, job_file], env={**os.environ, CHILD: "1"},
+                             preexec_fn=child_setup)
+    stopping: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:  # the launcher stops the job: not a failure of this rank
+        stopping.append(signum)
+        child.send_signal(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, forward)
+    code = child.wait()
+    if stopping:
+        return 128 + stopping[0]
+    if code < 0:
+        name = signal.Signals(-code).name
+        cause = " (out of memory, or killed from outside)" if -code == signal.SIGKILL else ""
+        _mark(job, rank, f"killed by {name} (signal {-code}){cause}")
+        return 128 - code
+    if code != 0:
+        _mark(job, rank, f"exited with code {code} without a report")
+    return code
+
+
+def work(job_file: str) -> int:
+    job = json.loads(Path(job_file).read_text())
+    rank = os.environ.get("RANK_ID", 0)
     try:
         from zoo_core.io import atomic_write_json
         from zoo_core.model import StageContext
@@ -37,7 +88,8 @@ def main(job_file: str) -> int:
         ctx = StageContext(model=spec, stage=job["stage"], config=spec.config_cls.model_validate(job["config"]),
                            workdir=workdir, records=RecordStore(workdir), log=log,
                            data=Path(job["data"]) if job.get("data") else None, resume=job["resume"],
-                           rank=rank, workers=size)
+                           rank=rank, workers=size,
+                           on_checkpoint=lambda path: atomic_write_json(job["checkpoint"], str(path)))
         spec.stages[job["stage"]](ctx)
         if rank == 0:
             result = {"metrics": ctx.metrics, "inputs": [str(p) for p in ctx.inputs],
@@ -47,10 +99,19 @@ def main(job_file: str) -> int:
         return 0
     except BaseException as exc:  # tell the launcher at once, so the other workers do not wait forever
         traceback.print_exc()
-        markers = Path(job["markers"])
-        markers.mkdir(parents=True, exist_ok=True)
-        (markers / f"rank-{rank}").write_text(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
+        _mark(job, rank, f"{type(exc).__name__}: {exc}")
         return 1
+
+
+def main(job_file: str) -> int:
+    """msrun's scheduler process (``MS_ROLE=MS_SCHED``) and the supervised child work; a worker supervises."""
+    if os.environ.get("MS_ROLE") == "MS_SCHED":
+        from zoo_core.interrupts import child_setup
+
+        child_setup()  # die with msrun
+    if os.environ.get(CHILD) == "1" or os.environ.get("MS_ROLE") == "MS_SCHED":
+        return work(job_file)
+    return supervise(job_file)
 
 
 if __name__ == "__main__":

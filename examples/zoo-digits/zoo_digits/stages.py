@@ -2,15 +2,13 @@
 """The stages of the digits example, written against zoo's public API only."""
 from __future__ import annotations
 
-import csv
-import io
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from zoo_core import (ConvertJob, StageContext, ZooError, atomic_dir, atomic_path, atomic_write_text, convert_all,
+from zoo_core import (ConvertJob, StageContext, ZooError, atomic_dir, atomic_path, atomic_write_csv, convert_all,
                       file_parity, load_mindspore, open_backend, progress)
 
 from .glyphs import SIDE, make
@@ -139,9 +137,9 @@ def _images(folder: Path, ctx: StageContext) -> tuple[list[str], np.ndarray]:
 
 def run_infer(ctx: StageContext) -> None:
     """Read the digit in each image of ``--data FOLDER`` (white on black), or of the test split."""
-    export = ctx.latest("export").metrics
+    export = ctx.latest("export")
     fmt = "onnx" if ctx.config.backend == "onnxruntime" else "mindir"
-    predict = open_backend(ctx.config.backend, ctx.workdir / export["formats"][fmt])
+    predict = open_backend(ctx.config.backend, ctx.input(ctx.workdir / export.metrics["formats"][fmt], record=export))
     if ctx.data is not None:
         names, x = _images(Path(ctx.data), ctx)
         y = None
@@ -151,9 +149,7 @@ def run_infer(ctx: StageContext) -> None:
     tick = time.perf_counter()
     digits = np.array([int(predict(x[i:i + 1]).argmax()) for i in range(len(x))])
     seconds = (time.perf_counter() - tick) / len(x)
-    table = io.StringIO()
-    csv.writer(table).writerows([["image", "digit"]] + [[n, d] for n, d in zip(names, digits)])
-    ctx.output(atomic_write_text(ctx.stage_dir / "predictions.csv", table.getvalue()))
+    ctx.output(atomic_write_csv(ctx.stage_dir / "predictions.csv", ["image", "digit"], zip(names, digits)))
     ctx.metrics.update({"backend": ctx.config.backend, "samples": len(x), "seconds_per_image": round(seconds, 6)})
     if y is not None:
         ctx.metrics["scores"] = {"top1_accuracy": round(float((digits == y).mean()), 4)}
