@@ -20,7 +20,12 @@ import threading
 from collections.abc import Iterator
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+PR_SET_PDEATHSIG = 1
 _state = {"installed": False, "deferred": 0, "pending": None}
+try:  # looked up here, once: a child between fork and exec should call, not load
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux
+    _prctl = None
 
 
 class Interrupted(KeyboardInterrupt):
@@ -67,8 +72,8 @@ def install() -> None:
 def child_setup() -> None:
     """For ``subprocess.Popen(preexec_fn=...)``: the child gets SIGTERM unblocked and dies with its parent."""
     signal.pthread_sigmask(signal.SIG_UNBLOCK, set(SIGNALS))
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 @contextlib.contextmanager

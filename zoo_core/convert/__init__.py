@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ..interrupts import child_setup
+
 if TYPE_CHECKING:  # numpy is imported where it is used: the `zoo` command starts no thread before it handles signals
     import numpy as np
 
@@ -72,7 +74,7 @@ def run_tool(name: str, command: Sequence[str], expected: Path, success_marker: 
     if shutil.which(command[0]) is None:
         return ConvertResult(name, "needs_tool", command=list(command),
                              note=f"needs {command[0]}: not on PATH here; run the command on a host that has it")
-    proc = subprocess.run(list(command), capture_output=True, text=True)
+    proc = subprocess.run(list(command), capture_output=True, text=True, preexec_fn=child_setup)
     output = (proc.stdout + proc.stderr).strip()
     ok = proc.returncode == 0 and expected.is_file() and (success_marker is None or success_marker in output)
     if not ok:
