@@ -91,6 +91,10 @@ def test_load_metadata_reports_file(tmp_path):
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(ZooError, match=r"metadata.yaml: version: String should match pattern"):
         load_metadata(bad)
+    bad.write_bytes(yaml.safe_dump(good(), allow_unicode=True).encode() + "publisher: Zoo S\xe9rl\n".encode("latin-1"))
+    with pytest.raises(ZooError, match=r"metadata.yaml: not UTF-8 text \(byte 0xe9 at line \d+, column 17\); save the "
+                                       r"file as UTF-8"):
+        load_metadata(bad)
 
 
 def test_schema_command_prints_json_schema(cli):

@@ -33,6 +33,14 @@ def test_a_broken_record_is_named_with_its_field(copy, cli, damage, message, com
     assert err.startswith(f"zoo: error: {path}: {message}") and f"move it out of {copy / 'records'}" in err
 
 
+def test_a_record_that_is_not_utf8_is_named(copy, cli):
+    path = latest_file(copy, "eval")
+    path.write_bytes(path.read_bytes().replace(b'"eval"', b'"\xe9val"', 1))
+    code, _, err = cli("runs", "mcnn", "--workdir", str(copy))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"zoo: error: {path}: not UTF-8 text (byte 0xe9 at line ") and "move it out of" in err
+
+
 def test_an_exported_model_changed_after_export_is_refused(copy, cli):
     onnx_file = copy / RecordStore(copy).latest("export").metrics["formats"]["onnx_dynamic"]
     data = bytearray(onnx_file.read_bytes())

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import UsageError, ZooError, did_you_mean, first_line
+from .io import read_text
 
 
 class ModelConfig(BaseModel):
@@ -107,15 +108,7 @@ def require_utf8(text: str, option: str) -> str:
 def load_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        data = yaml.safe_load(raw.decode("utf-8")) or {}
-    except OSError as exc:
-        raise ZooError(f"{path}: cannot read config file ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ZooError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column}); "
-                       f"save the file as UTF-8") from None
+        data = yaml.safe_load(read_text(path, "config file")) or {}
     except yaml.YAMLError as exc:
         raise ZooError(f"{path}: not valid YAML ({first_line(exc)})") from None
     if not isinstance(data, dict):

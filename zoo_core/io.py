@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import DiskFull, is_disk_full
+from .errors import DiskFull, ZooError, is_disk_full
 
 TMP_MARK = ".zoo-tmp-"
 OLD_MARK = ".zoo-old"
@@ -140,6 +140,23 @@ def atomic_copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) 
     with atomic_path(target, suffix=Path(target).suffix, needed=Path(source).stat().st_size) as tmp:
         copy_file(source, tmp)
     return Path(target)
+
+
+def read_text(path: str | os.PathLike[str], what: str) -> str:
+    """A UTF-8 text file a user may have written (config, metadata, record); a ZooError naming the file (and the
+    byte, line and column of text that is not UTF-8) otherwise."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ZooError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ZooError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column}); "
+                       f"save the file as UTF-8") from None
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

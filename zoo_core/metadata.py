@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from .errors import ZooError, first_line
+from .io import read_text
 
 ApplicationDomain = Literal[
     "Classification", "Object Detection", "Segmentation", "Image Synthesis", "NLP", "Speech Synthesis",
@@ -171,9 +172,7 @@ def load_metadata(path: str | Path) -> ModelMetadata:
     """Read and validate a metadata YAML file; errors name the file and the field path."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ZooError(f"{path}: cannot read metadata ({exc.strerror})") from None
+        data = yaml.safe_load(read_text(path, "metadata"))
     except yaml.YAMLError as exc:
         raise ZooError(f"{path}: not valid YAML ({first_line(exc)})") from None
     try:

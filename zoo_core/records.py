@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from .errors import ZooError, first_line
-from .io import atomic_write_json, sha256_file
+from .io import atomic_write_json, read_text, sha256_file
 from .metadata import format_validation_error
 
 #: ``running`` is written when a stage starts; a run killed outright (kill -9, power loss) keeps it until the next
@@ -160,13 +160,11 @@ class RecordError(ZooError):
 def read_record(path: Path) -> RunRecord:
     fix = f"fix it, or move it out of {path.parent}"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"{path}: not UTF-8 text (byte {exc.start}); {fix}") from None
+        data = json.loads(read_text(path, "record"))
+    except ZooError as exc:
+        raise RecordError(f"{exc}; or move it out of {path.parent}") from None
     except json.JSONDecodeError as exc:
         raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); {fix}") from None
-    except OSError as exc:
-        raise RecordError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
         return RunRecord.model_validate(data)
     except ValidationError as exc:
