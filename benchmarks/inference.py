@@ -5,6 +5,7 @@ run), plus the peak RSS of `zoo run mcnn --stage infer` on a 1024x1024 image.
 
 Usage: python benchmarks/inference.py [--repeats 7] [--json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,11 @@ SIDE = 1024
 MATMUL_N = 4096
 
 
-
 def matmul_gflops(repeats: int) -> float:
     rng = np.random.default_rng(0)
     a = rng.random((MATMUL_N, MATMUL_N), dtype=np.float32)
     b = rng.random((MATMUL_N, MATMUL_N), dtype=np.float32)
-    return 2 * MATMUL_N ** 3 / median_seconds(lambda: a @ b, repeats) / 1e9
+    return 2 * MATMUL_N**3 / median_seconds(lambda: a @ b, repeats) / 1e9
 
 
 def onnxruntime_session(path: Path, level: str, threads: int):
@@ -50,10 +50,14 @@ def infer_peak_rss(folder: Path) -> float:
     cv2.imwrite(str(images / "IMG_1.jpg"), np.random.default_rng(1).integers(0, 255, (SIDE, SIDE), np.uint8))
     workdir = folder / "w"
     zoo = [sys.executable, "-c", "from zoo_core.cli import main; main()"]
-    subprocess.run(zoo + ["run", "mcnn", "--stage", "train,export", "--preset", "smoke", "--workdir", str(workdir)],
-                   check=True, capture_output=True)
-    return zoo_peak_rss("run", "mcnn", "--stage", "infer", "--preset", "smoke", "--data", str(images),
-                        "--workdir", str(workdir))
+    subprocess.run(
+        zoo + ["run", "mcnn", "--stage", "train,export", "--preset", "smoke", "--workdir", str(workdir)],
+        check=True,
+        capture_output=True,
+    )
+    return zoo_peak_rss(
+        "run", "mcnn", "--stage", "infer", "--preset", "smoke", "--data", str(images), "--workdir", str(workdir)
+    )
 
 
 def main() -> None:
@@ -63,10 +67,9 @@ def main() -> None:
     args = parser.parse_args()
     threads = os.cpu_count() or 1
 
+    from zoo_core import load_mindspore, open_backend
     from zoo_mcnn.export import make_dynamic_onnx
     from zoo_mcnn.network import build_network, conv_flops
-
-    from zoo_core import load_mindspore, open_backend
 
     ms = load_mindspore()
     gflop = conv_flops(SIDE, SIDE) / 1e9
@@ -76,19 +79,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ms.export(net, ms.Tensor(x), file_name=str(tmp / "mcnn"), file_format="ONNX")
-        ms.export(net, ms.Tensor(shape=[None, 1, None, None], dtype=ms.float32), file_name=str(tmp / "dyn"),
-                  file_format="MINDIR")
+        ms.export(
+            net,
+            ms.Tensor(shape=[None, 1, None, None], dtype=ms.float32),
+            file_name=str(tmp / "dyn"),
+            file_format="MINDIR",
+        )
         make_dynamic_onnx(tmp / "mcnn.onnx", tmp / "dyn.onnx")
         reference = net(ms.Tensor(x)).asnumpy()
         graph = ms.nn.GraphCell(ms.load(str(tmp / "dyn.mindir")))
         variants = [
-            ("onnxruntime (zoo default: dynamic ONNX, level all, channel blocking)",
-             open_backend("onnxruntime", tmp / "dyn.onnx", threads)),
+            (
+                "onnxruntime (zoo default: dynamic ONNX, level all, channel blocking)",
+                open_backend("onnxruntime", tmp / "dyn.onnx", threads),
+            ),
             ("onnxruntime without channel blocking", onnxruntime_session(tmp / "dyn.onnx", "ALL", threads)),
-            ("onnxruntime fixed-shape ONNX, channel blocking", open_backend("onnxruntime", tmp / "mcnn.onnx",
-                                                                            threads)),
-            ("onnxruntime level extended (no NCHWc layout)", onnxruntime_session(tmp / "dyn.onnx", "EXTENDED",
-                                                                                threads)),
+            ("onnxruntime fixed-shape ONNX, channel blocking", open_backend("onnxruntime", tmp / "mcnn.onnx", threads)),
+            (
+                "onnxruntime level extended (no NCHWc layout)",
+                onnxruntime_session(tmp / "dyn.onnx", "EXTENDED", threads),
+            ),
             ("onnxruntime level basic", onnxruntime_session(tmp / "dyn.onnx", "BASIC", threads)),
             ("onnxruntime 1 thread, channel blocking", open_backend("onnxruntime", tmp / "dyn.onnx", 1)),
             ("mindspore (zoo: dynamic MINDIR GraphCell, graph mode)", lambda a: graph(ms.Tensor(a)).asnumpy()),
@@ -97,25 +107,42 @@ def main() -> None:
         peak = matmul_gflops(args.repeats)
         for name, run in variants:
             error = float(np.abs(run(x) - reference).max())
-            seconds = median_seconds(lambda: run(x), args.repeats)
-            results.append({"variant": name, "seconds": seconds, "gflops": gflop / seconds,
-                            "share_of_peak": gflop / seconds / peak, "max_abs_error": error})
+            seconds = median_seconds(lambda run=run: run(x), args.repeats)
+            results.append(
+                {
+                    "variant": name,
+                    "seconds": seconds,
+                    "gflops": gflop / seconds,
+                    "share_of_peak": gflop / seconds / peak,
+                    "max_abs_error": error,
+                }
+            )
         peak_after = matmul_gflops(args.repeats)
         rss = infer_peak_rss(tmp)
     default = results[0]["seconds"]
     for row in results:
         row["vs_default"] = row["seconds"] / default
-    report = {"matmul_gflops_before": peak, "matmul_gflops_after": peak_after, "mcnn_gflop": gflop,
-              "infer_peak_rss_mib": rss, "threads": threads, "variants": results}
+    report = {
+        "matmul_gflops_before": peak,
+        "matmul_gflops_after": peak_after,
+        "mcnn_gflop": gflop,
+        "infer_peak_rss_mib": rss,
+        "threads": threads,
+        "variants": results,
+    }
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"peak: numpy {MATMUL_N}x{MATMUL_N} float32 matmul {peak:.0f} GFLOP/s (after the runs: {peak_after:.0f}); "
-          f"MCNN {SIDE}x{SIDE} = {gflop:.1f} GFLOP; {threads} threads")
+    print(
+        f"peak: numpy {MATMUL_N}x{MATMUL_N} float32 matmul {peak:.0f} GFLOP/s (after the runs: {peak_after:.0f}); "
+        f"MCNN {SIDE}x{SIDE} = {gflop:.1f} GFLOP; {threads} threads"
+    )
     print(f"{'variant':<68} {'s/image':>8} {'GFLOP/s':>8} {'of peak':>8} {'vs default':>10} {'max|err|':>9}")
     for r in results:
-        print(f"{r['variant']:<68} {r['seconds']:>8.3f} {r['gflops']:>8.1f} {r['share_of_peak']:>7.0%} "
-              f"{r['vs_default']:>9.2f}x {r['max_abs_error']:>9.1e}")
+        print(
+            f"{r['variant']:<68} {r['seconds']:>8.3f} {r['gflops']:>8.1f} {r['share_of_peak']:>7.0%} "
+            f"{r['vs_default']:>9.2f}x {r['max_abs_error']:>9.1e}"
+        )
     print(f"peak RSS of `zoo run mcnn --stage infer` on a {SIDE}x{SIDE} image: {rss:.0f} MiB")
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Shared timing helper of the benchmarks."""
+
 from __future__ import annotations
 
 import statistics
@@ -19,9 +20,11 @@ def median_seconds(fn: Callable[[], object], repeats: int, warm_up: bool = True)
     return statistics.median(times)
 
 
-_PEAK = ("import sys\nfrom zoo_core.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n"
-         "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
-         "    print('peak_kib', hwm, file=sys.stderr)")
+_PEAK = (
+    "import sys\nfrom zoo_core.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n"
+    "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+    "    print('peak_kib', hwm, file=sys.stderr)"
+)
 
 
 def zoo_peak_rss(*args: str) -> float:

@@ -5,6 +5,7 @@ a training run. PyTorch is optional (`pip install torch==2.13.0`); without it th
 
 Usage: python benchmarks/training.py [--repeats 20] [--json] [--no-rss]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,18 +23,20 @@ SIDE = 256
 
 def mindspore_step(batch: int, optimizer: str, plain_pool: bool = False):
     """One training step of zoo's MCNN; ``plain_pool``: with ``nn.MaxPool2d`` instead of zoo's training pool."""
+    from zoo_core import load_mindspore
     from zoo_mcnn.network import build_network
     from zoo_mcnn.train import _train_cell
-
-    from zoo_core import load_mindspore
 
     ms = load_mindspore()
     net = build_network(1)
     if plain_pool:
         for column in (net.branch1, net.branch2, net.branch3):
             column[1], column[3] = ms.nn.MaxPool2d(2, 2), ms.nn.MaxPool2d(2, 2)
-    opt = (ms.nn.SGD(net.trainable_params(), learning_rate=1e-6, momentum=0.9) if optimizer == "sgd"
-           else ms.nn.Adam(net.trainable_params(), learning_rate=1e-4))
+    opt = (
+        ms.nn.SGD(net.trainable_params(), learning_rate=1e-6, momentum=0.9)
+        if optimizer == "sgd"
+        else ms.nn.Adam(net.trainable_params(), learning_rate=1e-4)
+    )
     cell = _train_cell(net, opt, "O0")
     rng = np.random.default_rng(0)
     x = ms.Tensor(rng.uniform(0, 255, (batch, 1, SIDE, SIDE)).astype(np.float32))
@@ -44,6 +47,7 @@ def mindspore_step(batch: int, optimizer: str, plain_pool: bool = False):
 def torch_step(batch: int, optimizer: str):
     import torch
     from torch import nn
+
     from zoo_mcnn.network import COLUMNS, FUSE_IN
 
     def column(convs):
@@ -65,8 +69,11 @@ def torch_step(batch: int, optimizer: str):
 
     torch.manual_seed(1)
     net = TorchMCNN()
-    opt = (torch.optim.SGD(net.parameters(), lr=1e-6, momentum=0.9) if optimizer == "sgd"
-           else torch.optim.Adam(net.parameters(), lr=1e-4))
+    opt = (
+        torch.optim.SGD(net.parameters(), lr=1e-6, momentum=0.9)
+        if optimizer == "sgd"
+        else torch.optim.Adam(net.parameters(), lr=1e-4)
+    )
     loss_fn = nn.MSELoss()
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.uniform(0, 255, (batch, 1, SIDE, SIDE)).astype(np.float32))
@@ -78,6 +85,7 @@ def torch_step(batch: int, optimizer: str):
         loss.backward()
         opt.step()
         return loss.item()
+
     return step
 
 
@@ -93,7 +101,7 @@ def feed_rate(batch: int, steps: int = 200) -> float:
     order = rng.permutation(len(images))
     start = time.perf_counter()
     for b in range(steps):
-        index = np.sort(order[(b * batch) % 2400:(b * batch) % 2400 + batch])
+        index = np.sort(order[(b * batch) % 2400 : (b * batch) % 2400 + batch])
         ms.Tensor(images[index][:, None].astype(np.float32))
         ms.Tensor(densities[index][:, None])
     return steps / (time.perf_counter() - start)
@@ -119,13 +127,16 @@ def main() -> None:
     args = parser.parse_args()
     try:
         import torch  # noqa: F401
+
         have_torch = True
     except ImportError:
         have_torch = False
     rows = []
     for batch, optimizer in ((1, "sgd"), (1, "adam"), (8, "sgd")):
-        steps = {"mindspore": mindspore_step(batch, optimizer),
-                 "plain_pool": mindspore_step(batch, optimizer, plain_pool=True)}
+        steps = {
+            "mindspore": mindspore_step(batch, optimizer),
+            "plain_pool": mindspore_step(batch, optimizer, plain_pool=True),
+        }
         if have_torch:
             steps["torch"] = torch_step(batch, optimizer)
         times: dict[str, list[float]] = {name: [] for name in steps}
@@ -141,20 +152,26 @@ def main() -> None:
         row["feed_vs_step"] = row["feed_batches_per_s"] * ms_s
         rows.append(row)
     rss = None if args.no_rss else train_peak_rss(60)
-    report = {"torch": have_torch, "threads": os.cpu_count(), "rows": rows,
-              "train_peak_rss_mib": rss[0] if rss else None, "rss_patches": rss[1] if rss else None}
+    report = {
+        "torch": have_torch,
+        "threads": os.cpu_count(),
+        "rows": rows,
+        "train_peak_rss_mib": rss[0] if rss else None,
+        "rss_patches": rss[1] if rss else None,
+    }
     if args.json:
         print(json.dumps(report, indent=2))
         return
     if not have_torch:
         print("PyTorch is not installed: the comparison is skipped (pip install torch==2.13.0)")
     print(f"MCNN train step at {SIDE}x{SIDE}, medians of {args.repeats}, {os.cpu_count()} cores")
-    print(f"{'batch':>5} {'optim':>6} {'MindSpore':>10} {'MaxPool2d':>10} {'PyTorch':>9} {'MS/PT':>6} "
-          f"{'feed/step':>9}")
+    print(f"{'batch':>5} {'optim':>6} {'MindSpore':>10} {'MaxPool2d':>10} {'PyTorch':>9} {'MS/PT':>6} {'feed/step':>9}")
     for r in rows:
         torch_part = f"{r['torch_ms']:>7.1f}ms {r['ratio']:>5.2f}x" if have_torch else f"{'-':>9} {'-':>6}"
-        print(f"{r['batch']:>5} {r['optimizer']:>6} {r['mindspore_ms']:>8.1f}ms {r['plain_pool_ms']:>8.1f}ms "
-              f"{torch_part} {r['feed_vs_step']:>8.0f}x")
+        print(
+            f"{r['batch']:>5} {r['optimizer']:>6} {r['mindspore_ms']:>8.1f}ms {r['plain_pool_ms']:>8.1f}ms "
+            f"{torch_part} {r['feed_vs_step']:>8.0f}x"
+        )
     if rss:
         print(f"peak RSS of one default-preset training epoch ({rss[1]} patches of 256x256): {rss[0]:.0f} MiB")
 

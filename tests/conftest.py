@@ -23,8 +23,9 @@ ZOO = [sys.executable, "-c", "from zoo_core.cli import main; main()"]
 
 def zoo(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``zoo ARGS`` in a new process and wait for it."""
-    return subprocess.run([*ZOO, *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})},
-                          timeout=600)
+    return subprocess.run(
+        [*ZOO, *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600
+    )
 
 
 def start_zoo(*args: str, log: Path) -> subprocess.Popen:

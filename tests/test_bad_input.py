@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Bad input through the CLI: one clear line naming the file or field, a non-zero exit, no traceback, and
 nothing half-written (earlier good outputs stay as they were)."""
+
 from __future__ import annotations
 
 import json
@@ -37,25 +38,30 @@ def _empty(root):
         path.unlink() if path.is_file() else path.rmdir()
 
 
-@pytest.mark.parametrize("damage, message", [
-    (_corrupt_image, "IMG_2.jpg: unreadable or corrupt image; replace it or remove it"),
-    (_no_image_info, "GT_IMG_1.mat: no 'image_info' variable"),
-    (_nan_head, "GT_IMG_1.mat: head 1 has a non-finite coordinate"),
-    (_missing_label, "IMG_2.jpg: no label file"),
-    (_empty, "the folder is empty"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (_corrupt_image, "IMG_2.jpg: unreadable or corrupt image; replace it or remove it"),
+        (_no_image_info, "GT_IMG_1.mat: no 'image_info' variable"),
+        (_nan_head, "GT_IMG_1.mat: head 1 has a non-finite coordinate"),
+        (_missing_label, "IMG_2.jpg: no label file"),
+        (_empty, "the folder is empty"),
+    ],
+)
 def test_bad_data_fails_cleanly_and_keeps_earlier_outputs(tmp_path, cli, damage, message):
     data = write_shanghaitech(tmp_path / "data", train=3, test=2, size=64)
     workdir = tmp_path / "w"
-    code, _, err = cli("run", "mcnn", "--stage", "dataset", "--data", str(data), "--set", "patch_pad=0",
-                       "--workdir", str(workdir))
+    code, _, err = cli(
+        "run", "mcnn", "--stage", "dataset", "--data", str(data), "--set", "patch_pad=0", "--workdir", str(workdir)
+    )
     assert code == 0, err
     prepared = workdir / "dataset" / "prepared"
     before = {p.relative_to(prepared): p.read_bytes() for p in prepared.rglob("*") if p.is_file()}
 
     damage(data)
-    code, out, err = cli("run", "mcnn", "--stage", "dataset", "--data", str(data), "--set", "patch_pad=0",
-                         "--workdir", str(workdir))
+    code, out, err = cli(
+        "run", "mcnn", "--stage", "dataset", "--data", str(data), "--set", "patch_pad=0", "--workdir", str(workdir)
+    )
     assert code == 1
     assert err.startswith("zoo: error: ") and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out
@@ -67,8 +73,9 @@ def test_bad_data_fails_cleanly_and_keeps_earlier_outputs(tmp_path, cli, damage,
 
 
 def test_missing_data_dir(tmp_path, cli):
-    code, _, err = cli("run", "mcnn", "--stage", "dataset", "--data", str(tmp_path / "nowhere"),
-                       "--workdir", str(tmp_path / "w"))
+    code, _, err = cli(
+        "run", "mcnn", "--stage", "dataset", "--data", str(tmp_path / "nowhere"), "--workdir", str(tmp_path / "w")
+    )
     assert code == 1 and "folder not found" in err and "leave out --data" in err
 
 
@@ -83,20 +90,53 @@ def test_images_of_different_sizes_need_patch_pad(tmp_path, cli):
     bigger = write_shanghaitech(tmp_path / "b", train=1, test=1, size=128, seed=5)
     (bigger / "train_data" / "images" / "IMG_1.jpg").rename(data / "train_data" / "images" / "IMG_3.jpg")
     (bigger / "train_data" / "ground_truth" / "GT_IMG_1.mat").rename(
-        data / "train_data" / "ground_truth" / "GT_IMG_3.mat")
-    code, _, err = cli("run", "mcnn", "--stage", "dataset", "--data", str(data), "--set", "patch_pad=0",
-                       "--set", "val_fraction=0", "--workdir", str(tmp_path / "w"))
+        data / "train_data" / "ground_truth" / "GT_IMG_3.mat"
+    )
+    code, _, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "dataset",
+        "--data",
+        str(data),
+        "--set",
+        "patch_pad=0",
+        "--set",
+        "val_fraction=0",
+        "--workdir",
+        str(tmp_path / "w"),
+    )
     assert code == 1 and "set patch_pad" in err
-    code, _, err = cli("run", "mcnn", "--stage", "dataset", "--data", str(data), "--set", "patch_pad=32",
-                       "--workdir", str(tmp_path / "w"))
+    code, _, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "dataset",
+        "--data",
+        str(data),
+        "--set",
+        "patch_pad=32",
+        "--workdir",
+        str(tmp_path / "w"),
+    )
     assert code == 0, err
 
 
 def test_clipped_heads_are_counted_and_warned(tmp_path, cli):
     data = write_shanghaitech(tmp_path / "d", train=2, test=1, size=64)
     write_mat(data / "test_data" / "ground_truth" / "GT_IMG_1.mat", np.array([[0.3, 10.0], [66.0, 20.0]]))
-    code, out, err = cli("run", "mcnn", "--stage", "dataset", "--data", str(data), "--set", "patch_pad=0",
-                         "--workdir", str(tmp_path / "w"))
+    code, out, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "dataset",
+        "--data",
+        str(data),
+        "--set",
+        "patch_pad=0",
+        "--workdir",
+        str(tmp_path / "w"),
+    )
     assert code == 0, err
     assert "warning: 2 head(s) lay up to a few pixels outside their image" in out
     record = RecordStore(tmp_path / "w").latest("dataset")
@@ -116,8 +156,20 @@ def test_non_utf8_config_file_is_named_with_the_byte_and_line(tmp_path, cli):
 def test_non_utf8_bytes_on_the_command_line_are_one_line(tmp_path, option):
     """The terminal hands zoo bytes that are not UTF-8: Python keeps them as surrogates, which no record could
     hold. Run as a real process, since only a real argv carries raw bytes."""
-    result = subprocess.run([*[a.encode() for a in ZOO], b"run", b"mcnn", b"--stage", b"convert", *option,
-                             b"--workdir", str(tmp_path / "w").encode()], capture_output=True, timeout=120)
+    result = subprocess.run(
+        [
+            *[a.encode() for a in ZOO],
+            b"run",
+            b"mcnn",
+            b"--stage",
+            b"convert",
+            *option,
+            b"--workdir",
+            str(tmp_path / "w").encode(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     err = result.stderr.decode("utf-8", "replace")
     assert result.returncode == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     byte = next(b for b in option[1] if b > 127)
@@ -132,6 +184,9 @@ def test_a_record_value_of_the_wrong_type_names_the_template_line(copy, cli):
     path.write_text(json.dumps(record))
     code, out, err = cli("render-docs", "mcnn", "--workdir", str(copy))
     assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
-    assert re.search(r"zoo: error: delivery template \S+/sections/\w+\.md\.j2, line \d+ \(in `[^`]*\.scores\.items"
-                     r"\(\)[^`]*`\): 'str object' has no attribute 'items'", err), err
+    assert re.search(
+        r"zoo: error: delivery template \S+/sections/\w+\.md\.j2, line \d+ \(in `[^`]*\.scores\.items"
+        r"\(\)[^`]*`\): 'str object' has no attribute 'items'",
+        err,
+    ), err
     assert "check the stage's record (`zoo runs --json`)" in err

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``zoo`` command end to end: listing, the smoke preset through every stage, records, errors."""
+
 from __future__ import annotations
 
 import json
@@ -17,10 +18,12 @@ from zoo_core.records import RecordStore
 
 @pytest.mark.parametrize("args", [["list"], ["info", "mcnn"], ["schema"], ["list", "--json"]])
 def test_light_commands_do_not_import_mindspore(args):
-    code = ("import sys; from zoo_core.cli import main\n"
-            f"try:\n    main({args!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-            "heavy = [m for m in ('mindspore', 'cv2', 'scipy') if m in sys.modules]\n"
-            "assert not heavy, heavy")
+    code = (
+        "import sys; from zoo_core.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "heavy = [m for m in ('mindspore', 'cv2', 'scipy') if m in sys.modules]\n"
+        "assert not heavy, heavy"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 
@@ -32,20 +35,30 @@ def test_list_and_info_json(cli):
     code, out, _ = cli("info", "mcnn", "--json")
     info = json.loads(out)
     assert set(info["stages"].values()) == {"implemented"}
-    assert info["config"]["lr"] == {"type": "number", "default": 2.8e-5, "stage": "train",
-                                    "description": "Initial learning rate."}
+    assert info["config"]["lr"] == {
+        "type": "number",
+        "default": 2.8e-5,
+        "stage": "train",
+        "description": "Initial learning rate.",
+    }
     assert set(info["presets"]) == {"default", "smoke", "demo"}
 
 
-@pytest.mark.parametrize("args, message", [
-    (["info", "mcnm"], "zoo: error: unknown model 'mcnm' (did you mean 'mcnn'?); known: mcnn"),
-    (["run", "mcnx", "--stage", "train"], "unknown model 'mcnx' (did you mean 'mcnn'?)"),
-    (["run", "mcnn", "--stage", "trian"], "unknown stage 'trian' (did you mean 'train'?)"),
-    (["run", "mcnn", "--stage", "train", "--preset", "fast"], "unknown preset 'fast'"),
-    (["run", "mcnn", "--stage", "train", "--set", "lr=abc"], "--set: lr='abc': Input should be a valid number"),
-    (["run", "mcnn", "--stage", "train", "--set", "epochs=-3"], "epochs=-3: Input should be greater than"),
-    (["run", "mcnn", "--stage", "train", "--set", "epoch=3"], "unknown config key 'epoch' (did you mean 'epochs'?)"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["info", "mcnm"], "zoo: error: unknown model 'mcnm' (did you mean 'mcnn'?); known: mcnn"),
+        (["run", "mcnx", "--stage", "train"], "unknown model 'mcnx' (did you mean 'mcnn'?)"),
+        (["run", "mcnn", "--stage", "trian"], "unknown stage 'trian' (did you mean 'train'?)"),
+        (["run", "mcnn", "--stage", "train", "--preset", "fast"], "unknown preset 'fast'"),
+        (["run", "mcnn", "--stage", "train", "--set", "lr=abc"], "--set: lr='abc': Input should be a valid number"),
+        (["run", "mcnn", "--stage", "train", "--set", "epochs=-3"], "epochs=-3: Input should be greater than"),
+        (
+            ["run", "mcnn", "--stage", "train", "--set", "epoch=3"],
+            "unknown config key 'epoch' (did you mean 'epochs'?)",
+        ),
+    ],
+)
 def test_bad_names_and_values_are_one_line_exit_2(cli, tmp_path, args, message):
     code, out, err = cli(*args, "--workdir", str(tmp_path / "w")) if args[0] == "run" else cli(*args)
     assert code == 2
@@ -61,8 +74,12 @@ def test_smoke_preset_runs_every_stage_and_records_it(tmp_path):
     out = result.stdout
     assert "not implemented" not in out
     assert "convert: needs atc, converter_lite" in out
-    assert re.search(r"^\[\d{4}-\d\d-\d\d [\d:.]+\] Train epoch: \[2/2\], batch: \[(\d+)/\1\], loss: [\d.e-]+, "
-                     r"learning rate: [\d.]+, eta: \d+:\d\d:\d\d$", out, re.M)
+    assert re.search(
+        r"^\[\d{4}-\d\d-\d\d [\d:.]+\] Train epoch: \[2/2\], batch: \[(\d+)/\1\], loss: [\d.e-]+, "
+        r"learning rate: [\d.]+, eta: \d+:\d\d:\d\d$",
+        out,
+        re.M,
+    )
     assert "Test epoch: 2, time/epoch: " in out and ", mae: " in out and ", mse: " in out
     assert "baseline (predict the mean training count" in out
     records = RecordStore(workdir).all()
@@ -85,7 +102,8 @@ def test_smoke_preset_runs_every_stage_and_records_it(tmp_path):
     assert train.environment.device == "CPU"
     assert train.metrics["ms_per_step"] > 0 and train.metrics["epochs_run"] == 2
     assert {"train/checkpoints/best.ckpt", "train/checkpoints/mcnn-2.ckpt", "train/metrics.jsonl"} <= {
-        a.path for a in train.outputs}
+        a.path for a in train.outputs
+    }
     lines = [json.loads(line) for line in (workdir / "train" / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines if line["type"] == "epoch"] == [1, 2]
     assert sum(line["type"] == "step" for line in lines) == 2 * train.metrics["steps_per_epoch"]
@@ -103,19 +121,46 @@ def test_train_runs_dataset_first_only_when_needed(tmp_path, cli):
     workdir = str(tmp_path / "w")
     code, out, _ = cli("run", "mcnn", "--stage", "dataset", "--preset", "smoke", "--workdir", workdir)
     assert code == 0
-    code, out, _ = cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=1",
-                       "--workdir", workdir)
+    code, out, _ = cli(
+        "run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=1", "--workdir", workdir
+    )
     assert code == 0 and "running 'dataset' first" not in out
-    code, out, _ = cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=1",
-                       "--set", "patches_per_image=2", "--workdir", workdir)
+    code, out, _ = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "train",
+        "--preset",
+        "smoke",
+        "--set",
+        "epochs=1",
+        "--set",
+        "patches_per_image=2",
+        "--workdir",
+        workdir,
+    )
     assert code == 0 and "running 'dataset' first: its settings changed since its last run" in out
 
 
 def test_user_data_through_the_cli(tmp_path, cli, shanghaitech):
     workdir = str(tmp_path / "w")
-    code, out, err = cli("run", "mcnn", "--stage", "dataset,train,eval", "--preset", "smoke",
-                         "--set", "patch_pad=0", "--set", "batch_size=2", "--data", str(shanghaitech),
-                         "--workdir", workdir, "--json")
+    code, out, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "dataset,train,eval",
+        "--preset",
+        "smoke",
+        "--set",
+        "patch_pad=0",
+        "--set",
+        "batch_size=2",
+        "--data",
+        str(shanghaitech),
+        "--workdir",
+        workdir,
+        "--json",
+    )
     assert code == 0, err
     records = json.loads(out)["records"]
     assert [r["stage"] for r in records] == ["dataset", "train", "eval"]
@@ -125,13 +170,25 @@ def test_user_data_through_the_cli(tmp_path, cli, shanghaitech):
 
 def test_csv_test_layout_evaluates_a_checkpoint(tmp_path, cli, shanghaitech):
     from tests.conftest import write_csv_layout
+
     workdir = str(tmp_path / "w")
-    assert cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=1",
-               "--workdir", workdir)[0] == 0
+    assert (
+        cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=1", "--workdir", workdir)[0] == 0
+    )
     best = str(tmp_path / "w" / "train" / "checkpoints" / "best.ckpt")
     csv_root = write_csv_layout(tmp_path / "csv", shape=(64, 80))
-    code, out, err = cli("run", "mcnn", "--stage", "dataset,eval", "--data", str(csv_root), "--set",
-                         f"checkpoint={best}", "--workdir", str(tmp_path / "csvrun"))
+    code, out, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "dataset,eval",
+        "--data",
+        str(csv_root),
+        "--set",
+        f"checkpoint={best}",
+        "--workdir",
+        str(tmp_path / "csvrun"),
+    )
     assert code == 0, err
     assert "evaluation on 2 test images" in out
     code, _, err = cli("run", "mcnn", "--stage", "train", "--workdir", str(tmp_path / "csvrun"))

@@ -32,15 +32,18 @@ def test_set_values_are_typed():
     assert cfg.lr_steps == [0.3, 0.6]
 
 
-@pytest.mark.parametrize("item, expected", [
-    ("lr=abc", "--set: lr='abc': Input should be a valid number"),
-    ("epochs=-1", "--set: epochs=-1: Input should be greater than or equal to 1"),
-    ("optimizer=adamw", "optimizer='adamw': Input should be 'adam' or 'sgd'"),
-    ("lr_steps=[0.8, 0.2]", "increasing fractions"),
-    ("patch_pad=20", "multiple of 16"),
-    ("lrr=0.1", "unknown config key 'lrr' (did you mean 'lr'?)"),
-    ("epochs", "expected key=value"),
-])
+@pytest.mark.parametrize(
+    "item, expected",
+    [
+        ("lr=abc", "--set: lr='abc': Input should be a valid number"),
+        ("epochs=-1", "--set: epochs=-1: Input should be greater than or equal to 1"),
+        ("optimizer=adamw", "optimizer='adamw': Input should be 'adam' or 'sgd'"),
+        ("lr_steps=[0.8, 0.2]", "increasing fractions"),
+        ("patch_pad=20", "multiple of 16"),
+        ("lrr=0.1", "unknown config key 'lrr' (did you mean 'lr'?)"),
+        ("epochs", "expected key=value"),
+    ],
+)
 def test_bad_set_is_one_clear_error(item, expected):
     with pytest.raises(UsageError) as info:
         resolve(sets=[item])

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """MCNN checked by the same conformance kit third-party plugins use (the pytest fixture of zoo_core.testing)."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,6 +20,7 @@ def test_the_kit_names_what_is_wrong(tmp_path, monkeypatch):
     with pytest.raises(ConformanceError, match="no 'tiny' preset"):
         check_conformance("mcnn", tmp_path, preset="tiny")
     from zoo_mcnn import evaluate
+
     real = evaluate.run_eval
 
     def eval_without_scores(ctx):

@@ -4,8 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo_mcnn.density import (adaptive_sigmas, density_map, density_naive, downsample, gaussian_1d, head_pixels,
-                              resize_density)
+from zoo_mcnn.density import (
+    adaptive_sigmas,
+    density_map,
+    density_naive,
+    downsample,
+    gaussian_1d,
+    head_pixels,
+    resize_density,
+)
 
 
 def heads(count: int, shape=(60, 80), seed=0) -> np.ndarray:
@@ -27,8 +34,9 @@ def test_each_head_sums_to_one_inside_the_image(kernel):
 @pytest.mark.parametrize("kernel", ["fixed", "adaptive"])
 def test_fast_maps_equal_the_per_head_full_image_computation(kernel):
     points = heads(40, seed=3)
-    np.testing.assert_allclose(density_map(points, (60, 80), kernel), density_naive(points, (60, 80), kernel),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        density_map(points, (60, 80), kernel), density_naive(points, (60, 80), kernel), atol=1e-6
+    )
 
 
 def test_fixed_kernel_is_the_15x15_sigma4_gaussian_away_from_borders():

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Export, convert and infer: round trips, converters with and without their tools, delivery scripts, infer = eval."""
+
 from __future__ import annotations
 
 import csv
@@ -53,6 +54,7 @@ def test_exported_models_equal_the_network(trained):
     net = build_network()
     load_weights(net, trained / "train" / "checkpoints" / "best.ckpt")
     import onnxruntime as ort
+
     for shape, suffix in (((1, 1, 128, 128), ""), ((2, 1, 96, 64), "_dynamic")):
         x = np.random.default_rng(7).uniform(0, 255, shape).astype(np.float32)
         expected = net(ms.Tensor(x)).asnumpy()
@@ -70,8 +72,18 @@ def test_export_needs_a_trained_or_given_checkpoint(tmp_path, cli):
     assert code == 1 and "no successful 'train' run" in err and len(err.strip().splitlines()) == 1
     other = tmp_path / "dense.ckpt"
     ms.save_checkpoint(ms.nn.SequentialCell([ms.nn.Dense(3, 2)]), str(other))
-    code, _, err = cli("run", "mcnn", "--stage", "export", "--preset", "smoke", "--set", f"checkpoint={other}",
-                       "--workdir", str(tmp_path / "w"))
+    code, _, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "export",
+        "--preset",
+        "smoke",
+        "--set",
+        f"checkpoint={other}",
+        "--workdir",
+        str(tmp_path / "w"),
+    )
     assert code == 1 and "not an MCNN checkpoint" in err
     assert not (tmp_path / "w" / "export" / "model").exists()
 
@@ -84,7 +96,9 @@ def test_convert_without_tools_records_commands(trained, cli, monkeypatch):
     record = RecordStore(trained).latest("convert", "needs_tool")
     by_name = {c["converter"]: c for c in record.metrics["conversions"]}
     assert by_name["atc-onnx"]["status"] == "needs_tool"
-    assert by_name["atc-onnx"]["command"].startswith("atc --model=") and "--framework=5" in by_name["atc-onnx"]["command"]
+    assert (
+        by_name["atc-onnx"]["command"].startswith("atc --model=") and "--framework=5" in by_name["atc-onnx"]["command"]
+    )
     assert by_name["atc-air"]["status"] == "skipped"
     assert by_name["converter-lite"]["status"] == "needs_tool"
     for name in ("onnx-optimize", "onnx-fp16"):
@@ -97,15 +111,33 @@ def test_convert_runs_atc_and_converter_lite_when_present(trained, cli, monkeypa
     tools = fake_tool(tmp_path / "bin", "atc", ".om")
     fake_tool(tools, "converter_lite", ".ms", marker="CONVERT RESULT SUCCESS:0")
     monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
-    code, out, err = cli("run", "mcnn", "--stage", "convert", "--preset", "smoke", "--set", "soc_version=Ascend310P3",
-                         "--set", "precision_mode=allow_mix_precision", "--workdir", str(trained))
+    code, out, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "convert",
+        "--preset",
+        "smoke",
+        "--set",
+        "soc_version=Ascend310P3",
+        "--set",
+        "precision_mode=allow_mix_precision",
+        "--workdir",
+        str(trained),
+    )
     assert code == 0, err
     record = RecordStore(trained).latest("convert")
     assert record.status == "ok" and record.needs == []
     args = (tools / "atc.args").read_text().split()
     assert f"--model={trained}/export/model/mcnn.onnx" in args
-    assert {"--framework=5", "--soc_version=Ascend310P3", "--input_shape=x:1,1,128,128", "--input_format=NCHW",
-            "--precision_mode=allow_mix_precision", "--log=error"} <= set(args)
+    assert {
+        "--framework=5",
+        "--soc_version=Ascend310P3",
+        "--input_shape=x:1,1,128,128",
+        "--input_format=NCHW",
+        "--precision_mode=allow_mix_precision",
+        "--log=error",
+    } <= set(args)
     assert f"--output={trained}/convert/models/mcnn_onnx" in args
     assert "--fmk=MINDIR" in (tools / "converter_lite.args").read_text()
     outputs = {a.path for a in record.outputs}
@@ -123,8 +155,18 @@ def test_failing_tool_fails_the_stage(trained, cli, monkeypatch, tmp_path):
 
 
 def test_unknown_converter_is_a_usage_error(trained, cli):
-    code, _, err = cli("run", "mcnn", "--stage", "convert", "--preset", "smoke", "--set", "converters=[onnx-fp61]",
-                       "--workdir", str(trained))
+    code, _, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "convert",
+        "--preset",
+        "smoke",
+        "--set",
+        "converters=[onnx-fp61]",
+        "--workdir",
+        str(trained),
+    )
     assert code == 2 and "unknown converter 'onnx-fp61' (did you mean 'onnx-fp16'?)" in err
 
 
@@ -150,8 +192,12 @@ def test_delivery_scripts_are_valid_and_consistent(trained, cli, tmp_path, monke
     assert "--framework=1" in args and "--model=../model/mcnn.air" in args and "--input_shape=x:1,1,128,128" in args
     assert ((infer / "sdk") / model_path).resolve() == (infer / "model" / "mcnn.om").resolve()
     assert (infer / "model" / "mcnn.om").exists()
-    run = subprocess.run(["bash", "convert_om.sh", "--model=../model/mcnn.onnx", "--output=../model/x"],
-                         cwd=infer / "convert", capture_output=True, text=True)
+    run = subprocess.run(
+        ["bash", "convert_om.sh", "--model=../model/mcnn.onnx", "--output=../model/x"],
+        cwd=infer / "convert",
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0 and "--framework=5" in (tools / "atc.args").read_text().splitlines()[-1]
     run = subprocess.run(["bash", "convert_om.sh", "--bogus"], cwd=infer / "convert", capture_output=True, text=True)
     assert run.returncode == 1 and "unknown argument --bogus" in run.stderr
@@ -164,16 +210,20 @@ def read_csv(path: Path) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize("backend", ["onnxruntime", "mindspore"])
 def test_infer_equals_eval_on_the_test_split(trained, cli, backend):
-    code, out, err = cli("run", "mcnn", "--stage", "infer", "--preset", "smoke", "--set", f"backend={backend}",
-                         "--workdir", str(trained))
+    code, out, err = cli(
+        "run", "mcnn", "--stage", "infer", "--preset", "smoke", "--set", f"backend={backend}", "--workdir", str(trained)
+    )
     assert code == 0, err
     infer = RecordStore(trained).latest("infer")
     evaluation = RecordStore(trained).latest("eval")
     assert infer.metrics["backend"] == backend and infer.metrics["samples"] == evaluation.metrics["samples"]
     if backend == "onnxruntime" and nchwc_block():  # MCNN's 20/40-channel column is rewritten (exact)
         padded, split = {8: (2, 2), 16: (5, 0)}[nchwc_block()]
-        assert infer.metrics["backend_details"]["channel_blocking"] == {"block": nchwc_block(), "padded": padded,
-                                                                      "split": split}
+        assert infer.metrics["backend_details"]["channel_blocking"] == {
+            "block": nchwc_block(),
+            "padded": padded,
+            "split": split,
+        }
     assert infer.metrics["mae"] == pytest.approx(evaluation.metrics["mae"], abs=1e-3)
     assert infer.metrics["mse"] == pytest.approx(evaluation.metrics["mse"], abs=1e-3)
     predicted = {Path(name).stem: row for name, row in read_csv(trained / "infer" / "predictions.csv").items()}
@@ -194,8 +244,9 @@ def test_infer_skips_unreadable_files_and_keeps_going(trained, cli, tmp_path):
         (images / path.name).write_bytes(path.read_bytes())
     (images / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
     (images / "notes.txt").write_text("not an image")
-    code, out, err = cli("run", "mcnn", "--stage", "infer", "--preset", "smoke", "--data", str(images),
-                         "--workdir", str(trained))
+    code, out, err = cli(
+        "run", "mcnn", "--stage", "infer", "--preset", "smoke", "--data", str(images), "--workdir", str(trained)
+    )
     assert code == 0, err
     assert out.count("warning: skipped ") == 2 and "broken.jpg: unreadable or corrupt image" in out
     record = RecordStore(trained).latest("infer", kind="user_data")
@@ -205,10 +256,13 @@ def test_infer_skips_unreadable_files_and_keeps_going(trained, cli, tmp_path):
     assert set(rows) == {"IMG_1.jpg", "IMG_2.jpg", "IMG_3.jpg"} and rows["IMG_1.jpg"]["gt_count"] == ""
 
 
-@pytest.mark.parametrize("sets, code, message", [
-    (["--set", "infer_model=/nowhere/mcnn.onnx"], 1, "/nowhere/mcnn.onnx: model file not found"),
-    (["--set", "backend=tensorrt"], 2, "backend='tensorrt': Input should be 'onnxruntime' or 'mindspore'"),
-])
+@pytest.mark.parametrize(
+    "sets, code, message",
+    [
+        (["--set", "infer_model=/nowhere/mcnn.onnx"], 1, "/nowhere/mcnn.onnx: model file not found"),
+        (["--set", "backend=tensorrt"], 2, "backend='tensorrt': Input should be 'onnxruntime' or 'mindspore'"),
+    ],
+)
 def test_infer_bad_model_or_backend(trained, cli, sets, code, message):
     before = (trained / "infer" / "predictions.csv").read_bytes() if (trained / "infer").exists() else None
     result, _, err = cli("run", "mcnn", "--stage", "infer", "--preset", "smoke", *sets, "--workdir", str(trained))
@@ -220,8 +274,18 @@ def test_infer_bad_model_or_backend(trained, cli, sets, code, message):
 def test_infer_on_a_folder_of_only_junk_fails(trained, cli, tmp_path):
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "a.txt").write_text("x")
-    code, _, err = cli("run", "mcnn", "--stage", "infer", "--preset", "smoke", "--data", str(tmp_path / "junk"),
-                       "--workdir", str(trained))
+    code, _, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "infer",
+        "--preset",
+        "smoke",
+        "--data",
+        str(tmp_path / "junk"),
+        "--workdir",
+        str(trained),
+    )
     assert code == 1 and "none of the 1 files could be read as an image" in err
 
 
@@ -248,8 +312,9 @@ def test_inference_on_the_users_photos_is_kept_apart_from_the_delivery(copy, cli
         (photos / name).write_bytes(sample)
     delivery = {p: p.read_bytes() for p in (copy / "infer").rglob("*") if p.is_file()}
     exports = len(RecordStore(copy).all("export"))
-    code, out, err = cli("run", "mcnn", "--stage", "convert,infer", "--preset", "smoke", "--data", str(photos),
-                         "--workdir", str(copy))
+    code, out, err = cli(
+        "run", "mcnn", "--stage", "convert,infer", "--preset", "smoke", "--data", str(photos), "--workdir", str(copy)
+    )
     assert code == 0, err
     assert "running 'export' first" not in out and len(RecordStore(copy).all("export")) == exports
     folder = user_data_dir(copy, photos)
@@ -260,7 +325,11 @@ def test_inference_on_the_users_photos_is_kept_apart_from_the_delivery(copy, cli
     rows = read_csv(folder / "predictions.csv")
     assert set(rows) == {"a.jpg", "a.png", "'=HYPERLINK(1).jpg", "'-rf.jpg"}
     assert sorted(p.name for p in (folder / "overlays").iterdir()) == [
-        "-rf.jpg.png", "=HYPERLINK(1).jpg.png", "a.jpg.png", "a.png.png"]
+        "-rf.jpg.png",
+        "=HYPERLINK(1).jpg.png",
+        "a.jpg.png",
+        "a.png.png",
+    ]
     assert RecordStore(copy).latest("infer").kind == "delivery"
     code, out, _ = cli("check", "mcnn", "--workdir", str(copy))
     assert code == 0, out

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Data-parallel training on msrun, worker failures, ports, multi-host flags, mixed precision."""
+
 from __future__ import annotations
 
 import contextlib
@@ -31,8 +32,9 @@ def weights(path: Path) -> dict[str, np.ndarray]:
 def test_two_workers_train_like_one_with_the_same_global_batch(tmp_path, cli):
     one, two = tmp_path / "one", tmp_path / "two"
     assert cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workdir", str(one))[0] == 0
-    code, out, err = cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workers", "2",
-                         "--workdir", str(two))
+    code, out, err = cli(
+        "run", "mcnn", "--stage", "train", "--preset", "smoke", "--workers", "2", "--workdir", str(two)
+    )
     assert code == 0, err
     assert "launching 2 data-parallel workers with msrun" in out and "Train epoch: [2/2]" in out
     record = RecordStore(two).latest("train")
@@ -46,7 +48,12 @@ def test_two_workers_train_like_one_with_the_same_global_batch(tmp_path, cli):
 
 
 def test_a_dying_worker_fails_the_run_promptly_with_its_log(tmp_path, monkeypatch, cli):
-    install_fake_distribution(tmp_path, "zoo-flaky", {"flaky": "zoo_flaky_plugin"}, {"zoo_flaky_plugin": """
+    install_fake_distribution(
+        tmp_path,
+        "zoo-flaky",
+        {"flaky": "zoo_flaky_plugin"},
+        {
+            "zoo_flaky_plugin": """
         import time
         from zoo_core import hookimpl
         from tests.test_plugins import spec_named
@@ -61,7 +68,9 @@ def test_a_dying_worker_fails_the_run_promptly_with_its_log(tmp_path, monkeypatc
         def zoo_register_models(register):
             spec = spec_named("flaky")
             register(type(spec)(**{**spec.__dict__, "stages": {"train": train}, "distributed": ("train",)}))
-    """})
+    """
+        },
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), str(REPO), os.environ.get("PYTHONPATH", "")]))
     start = time.monotonic()
@@ -76,27 +85,53 @@ def test_a_busy_master_port_is_a_clear_error(tmp_path, cli):
         busy.bind(("", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        code, _, err = cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workers", "2",
-                           "--master-port", str(port), "--workdir", str(tmp_path / "w"))
+        code, _, err = cli(
+            "run",
+            "mcnn",
+            "--stage",
+            "train",
+            "--preset",
+            "smoke",
+            "--workers",
+            "2",
+            "--master-port",
+            str(port),
+            "--workdir",
+            str(tmp_path / "w"),
+        )
     assert code == 1 and f"master port {port} on 127.0.0.1 is in use" in err and "--master-port" in err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--stage", "dataset", "--workers", "2"], "none of the stages dataset runs distributed"),
-    (["--stage", "train", "--nodes", "2"], "several hosts need the same --master-port"),
-    (["--stage", "train", "--nodes", "2", "--node-rank", "2", "--master-port", "9000"], "--node-rank 2 must be"),
-    (["--stage", "train", "--workers", "0"], "--workers and --nodes must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--stage", "dataset", "--workers", "2"], "none of the stages dataset runs distributed"),
+        (["--stage", "train", "--nodes", "2"], "several hosts need the same --master-port"),
+        (["--stage", "train", "--nodes", "2", "--node-rank", "2", "--master-port", "9000"], "--node-rank 2 must be"),
+        (["--stage", "train", "--workers", "0"], "--workers and --nodes must be at least 1"),
+    ],
+)
 def test_bad_cluster_options(tmp_path, cli, args, message):
     code, _, err = cli("run", "mcnn", *args, "--workdir", str(tmp_path / "w"))
     assert code == 2 and message in err
 
 
 def test_multi_host_flags_map_to_msrun():
-    command = msrun_command(Cluster(workers=2, nodes=3, node_rank=1, master_addr="node0.example", master_port=9000),
-                            9000, Path("logs"), Path("job.json"))
-    assert command[:7] == ["msrun", "--worker_num=6", "--local_worker_num=2", "--master_addr=node0.example",
-                           "--master_port=9000", "--node_rank=1", "--log_dir=logs"]
+    command = msrun_command(
+        Cluster(workers=2, nodes=3, node_rank=1, master_addr="node0.example", master_port=9000),
+        9000,
+        Path("logs"),
+        Path("job.json"),
+    )
+    assert command[:7] == [
+        "msrun",
+        "--worker_num=6",
+        "--local_worker_num=2",
+        "--master_addr=node0.example",
+        "--master_port=9000",
+        "--node_rank=1",
+        "--log_dir=logs",
+    ]
     with pytest.raises(UsageError):
         Cluster(workers=2, nodes=2, node_rank=0).validate()
 
@@ -109,8 +144,18 @@ def test_mixed_precision_o2_computes_in_fp16_and_trains(tmp_path, cli):
     _train_cell(net, ms.nn.Adam(net.trainable_params(), 1e-4), "O2")
     out = net(ms.Tensor(np.zeros((1, 1, 32, 32), np.float32)))
     assert out.dtype == ms.float16
-    code, _, err = cli("run", "mcnn", "--stage", "train,eval", "--preset", "smoke", "--set", "amp_level=O2",
-                       "--workdir", str(tmp_path / "w"))
+    code, _, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "train,eval",
+        "--preset",
+        "smoke",
+        "--set",
+        "amp_level=O2",
+        "--workdir",
+        str(tmp_path / "w"),
+    )
     assert code == 0, err
     train = RecordStore(tmp_path / "w").latest("train")
     assert train.metrics["amp_level"] == "O2" and train.metrics["precision"] == "Mixed"
@@ -140,8 +185,21 @@ def test_a_worker_killed_by_a_signal_is_reported_at_once_with_its_rank(copy, tmp
     """Without zoo's supervisor msrun notices a SIGKILLed worker only when its scheduler times out (~40 s);
     the report names the rank and the signal, and no process of the job is left."""
     log = tmp_path / "train.log"
-    train = start_zoo("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=400", "--workers", "2",
-                      "--workdir", str(copy), log=log)
+    train = start_zoo(
+        "run",
+        "mcnn",
+        "--stage",
+        "train",
+        "--preset",
+        "smoke",
+        "--set",
+        "epochs=400",
+        "--workers",
+        "2",
+        "--workdir",
+        str(copy),
+        log=log,
+    )
     wait_for(lambda: "Train epoch: [3/400]" in log.read_text(), process=train)
     groups = _worker_groups(copy)
     assert len(groups) == 2
@@ -157,8 +215,21 @@ def test_a_worker_killed_by_a_signal_is_reported_at_once_with_its_rank(copy, tmp
 
 def test_ctrl_c_stops_every_worker_and_records_the_interruption(copy, tmp_path):
     log = tmp_path / "train.log"
-    train = start_zoo("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=400", "--workers", "2",
-                      "--workdir", str(copy), log=log)
+    train = start_zoo(
+        "run",
+        "mcnn",
+        "--stage",
+        "train",
+        "--preset",
+        "smoke",
+        "--set",
+        "epochs=400",
+        "--workers",
+        "2",
+        "--workdir",
+        str(copy),
+        log=log,
+    )
     wait_for(lambda: "Test epoch: 3," in log.read_text(), process=train)
     groups = _worker_groups(copy)
     train.send_signal(signal.SIGINT)
@@ -215,10 +286,30 @@ def test_two_nodes_on_one_machine_train_like_one_process(delivered, tmp_path, cl
     port = free_port()
     host0 = Host0Address(port)
     try:
-        nodes = [start_zoo("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workers", "1", "--nodes", "2",
-                           "--node-rank", str(rank), "--master-addr", address, "--master-port", str(port),
-                           "--workdir", str(two), log=tmp_path / f"node{rank}.log")
-                 for rank, address in ((0, "127.0.0.1"), (1, "127.0.0.2"))]
+        nodes = [
+            start_zoo(
+                "run",
+                "mcnn",
+                "--stage",
+                "train",
+                "--preset",
+                "smoke",
+                "--workers",
+                "1",
+                "--nodes",
+                "2",
+                "--node-rank",
+                str(rank),
+                "--master-addr",
+                address,
+                "--master-port",
+                str(port),
+                "--workdir",
+                str(two),
+                log=tmp_path / f"node{rank}.log",
+            )
+            for rank, address in ((0, "127.0.0.1"), (1, "127.0.0.2"))
+        ]
         for rank, node in enumerate(nodes):
             assert node.wait(timeout=300) == 0, (tmp_path / f"node{rank}.log.err").read_text()
     finally:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """render-docs, the release checklist and package, on records of a smoke run of every stage."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,11 +21,28 @@ from zoo_core.io import sha256_file
 from zoo_core.plugin.manager import default_manager
 from zoo_core.records import RecordStore
 
-ZH_SECTIONS = ["交付件基本信息", "概述", "训练环境准备", "快速上手", "迁移学习指导", "高级参考", "模型导出、转换与推理",
-               "性能", "随机情况说明"]
-EN_SECTIONS = ["Delivery Basic Information", "Overview", "Training Environment Preparation", "Quick Start",
-               "Transfer Learning Guide", "Advanced Reference", "Export, Conversion and Inference", "Performance",
-               "Description of Random Situation"]
+ZH_SECTIONS = [
+    "交付件基本信息",
+    "概述",
+    "训练环境准备",
+    "快速上手",
+    "迁移学习指导",
+    "高级参考",
+    "模型导出、转换与推理",
+    "性能",
+    "随机情况说明",
+]
+EN_SECTIONS = [
+    "Delivery Basic Information",
+    "Overview",
+    "Training Environment Preparation",
+    "Quick Start",
+    "Transfer Learning Guide",
+    "Advanced Reference",
+    "Export, Conversion and Inference",
+    "Performance",
+    "Description of Random Situation",
+]
 
 
 def readme(workdir: Path, lang: str = "zh") -> str:
@@ -42,7 +60,7 @@ def row(text: str, label: str) -> str:
 @pytest.mark.parametrize("lang, sections", [("zh", ZH_SECTIONS), ("en", EN_SECTIONS)])
 def test_sections_in_the_standard_order(delivered, lang, sections):
     text = readme(delivered, lang)
-    assert [line[3:] for line in text.splitlines() if line.startswith("## ")][:len(sections)] == sections
+    assert [line[3:] for line in text.splitlines() if line.startswith("## ")][: len(sections)] == sections
     assert broken_anchors(text) == []
     for name in ("basic_info", "overview", "performance", "random"):
         assert f"<!-- zoo:begin {name} -->" in text and f"<!-- zoo:end {name} -->" in text
@@ -81,9 +99,18 @@ def test_markdownlint_passes(delivered):
         pytest.skip("markdownlint-cli is not installed (CI installs it: npm install -g markdownlint-cli)")
     root = Path(__file__).parents[1]
     own = [root / "README.md", root / "benchmarks" / "README.md", *sorted((root / "docs").glob("*.md"))]
-    result = subprocess.run(["markdownlint", "--config", str(root / ".markdownlint.json"),
-                             str(delivered / "docs" / "README.md"), str(delivered / "docs" / "README_en.md"),
-                             *map(str, own)], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "markdownlint",
+            "--config",
+            str(root / ".markdownlint.json"),
+            str(delivered / "docs" / "README.md"),
+            str(delivered / "docs" / "README_en.md"),
+            *map(str, own),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -92,7 +119,7 @@ def test_hostile_metadata_is_inert(copy):
     meta = spec.metadata.model_copy(update={"publisher": "A | B <script>alert(1)</script> {{ 7 * 7 }}"})
     hostile = dataclasses.replace(spec, metadata=meta)
     text = render(hostile, copy, "en", allow_missing=True, write=False).text
-    line = next(l for l in text.splitlines() if l.startswith("**Publisher**"))
+    line = next(row for row in text.splitlines() if row.startswith("**Publisher**"))
     assert line == "**Publisher**: A \\| B &lt;script&gt;alert(1)&lt;/script&gt; &#123;&#123; 7 * 7 &#125;&#125;"
     assert "49" not in line
 
@@ -131,14 +158,18 @@ def test_plugin_templates_override_and_add_sections(copy, tmp_path):
     (folder / "environment.md.j2").write_text("## {{ T.environment }}\n\nOur own cluster.\n")
     (folder / "faq.md.j2").write_text("## FAQ\n\nAsk {{ meta.publisher }}.\n")
     spec = default_manager().get("mcnn")
-    text = render(spec, copy, "en", tmp_path / "new.md", extra=[DocTemplates(tmp_path / "tpl", ("faq",))],
-                  write=False).text
-    headings = [l[3:] for l in text.splitlines() if l.startswith("## ")]
+    text = render(
+        spec, copy, "en", tmp_path / "new.md", extra=[DocTemplates(tmp_path / "tpl", ("faq",))], write=False
+    ).text
+    headings = [row[3:] for row in text.splitlines() if row.startswith("## ")]
     assert headings[-2:] == ["FAQ", "Description of Random Situation"] and "Our own cluster." in text
     assert "MCNN has three columns" not in text  # only the given folders: MCNN's own override is not passed here
     (folder / "faq.md.j2").write_text("## FAQ\n\n{{ no_such_value }}\n")
-    with pytest.raises(ZooError, match=r"delivery template .*faq\.md\.j2, line 3 \(in `\{\{ no_such_value \}\}`\): "
-                                       r"'no_such_value' is undefined"):
+    with pytest.raises(
+        ZooError,
+        match=r"delivery template .*faq\.md\.j2, line 3 \(in `\{\{ no_such_value \}\}`\): "
+        r"'no_such_value' is undefined",
+    ):
         render(spec, copy, "en", extra=[DocTemplates(tmp_path / "tpl", ("faq",))], write=False)
 
 
@@ -160,8 +191,9 @@ def _edit(workdir: Path, old: str, new: str, lang: str = "zh") -> None:
 def _source(workdir: Path, name: str, content: str) -> dict:
     plugin = workdir.parent / "plugin_src"
     if not plugin.exists():
-        shutil.copytree(Path(__file__).parents[1] / "plugins" / "mcnn", plugin,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            Path(__file__).parents[1] / "plugins" / "mcnn", plugin, ignore=shutil.ignore_patterns("__pycache__")
+        )
     (plugin / name).write_text(content)
     return {"source_dir": plugin}
 
@@ -196,8 +228,9 @@ CASES = {
     "SRC-003": lambda w: _source(w, "paths.py", "# SPDX-License-Identifier: Apache-2.0\nDATA = '/home/alice/data'\n"),
     "SRC-004": lambda w: _source(w, "urls.py", "# SPDX-License-Identifier: Apache-2.0\nURL = 'http://10.1.2.3/x'\n"),
     "SRC-005": lambda w: _source(w, "keys.py", "# SPDX-License-Identifier: Apache-2.0\npassword = 'hunter2'\n"),
-    "SRC-006": lambda w: _source(w, "run.sh", "#!/bin/bash\n# SPDX-License-Identifier: Apache-2.0\n"
-                                              "export LD_LIBRARY_PATH=/opt/x\n"),
+    "SRC-006": lambda w: _source(
+        w, "run.sh", "#!/bin/bash\n# SPDX-License-Identifier: Apache-2.0\nexport LD_LIBRARY_PATH=/opt/x\n"
+    ),
 }
 
 
@@ -212,8 +245,11 @@ def test_rule_fails_on_its_case_and_passes_on_the_clean_delivery(rule_id, delive
     rule = manager.rules()[rule_id]
 
     def findings(workdir: Path, model) -> list:
-        readmes = {lang: workdir / "docs" / name for lang, name in (("zh", "README.md"), ("en", "README_en.md"))
-                   if (workdir / "docs" / name).is_file()}
+        readmes = {
+            lang: workdir / "docs" / name
+            for lang, name in (("zh", "README.md"), ("en", "README_en.md"))
+            if (workdir / "docs" / name).is_file()
+        }
         ctx = CheckContext(model, workdir, readmes, manager.doc_templates(model))
         return run_checks(ctx, [rule])[0].findings
 
@@ -222,14 +258,22 @@ def test_rule_fails_on_its_case_and_passes_on_the_clean_delivery(rule_id, delive
     model = spec
     if isinstance(change, dict):
         meta_changes = {k: v for k, v in change.items() if k != "source_dir"}
-        model = dataclasses.replace(spec, metadata=spec.metadata.model_copy(update=meta_changes),
-                                    source_dir=change.get("source_dir", spec.source_dir))
+        model = dataclasses.replace(
+            spec,
+            metadata=spec.metadata.model_copy(update=meta_changes),
+            source_dir=change.get("source_dir", spec.source_dir),
+        )
     found = findings(copy, model)
     assert found and all(f.rule == rule_id and f.fix for f in found), found
 
 
 def test_third_party_rule_appears_in_zoo_check(delivered, tmp_path, monkeypatch, cli):
-    install_fake_distribution(tmp_path, "zoo-house-rules", {"house": "zoo_house_rules"}, {"zoo_house_rules": """
+    install_fake_distribution(
+        tmp_path,
+        "zoo-house-rules",
+        {"house": "zoo_house_rules"},
+        {
+            "zoo_house_rules": """
         from zoo_core.checks import Rule
         from zoo_core.plugin import hookimpl
 
@@ -240,7 +284,9 @@ def test_third_party_rule_appears_in_zoo_check(delivered, tmp_path, monkeypatch,
         @hookimpl
         def zoo_register_checks(register):
             register(Rule("HOUSE-001", "warning", "README has an FAQ", "add an FAQ section", needs_faq))
-    """})
+    """
+        },
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, out, _ = cli("check", "mcnn", "--workdir", str(delivered))
     assert code == 0  # a warning does not fail the check
@@ -257,8 +303,16 @@ def test_package_refuses_a_failing_delivery_and_writes_a_verifiable_manifest(del
     assert code == 0, err
     manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
     paths = {f["path"] for f in manifest["files"]}
-    assert {"README.md", "README_en.md", "training.png", "models/best.ckpt", "models/mcnn.onnx",
-            "models/mcnn.mindir", "infer/convert/convert_om.sh", "infer/sdk/mcnn.pipeline"} <= paths
+    assert {
+        "README.md",
+        "README_en.md",
+        "training.png",
+        "models/best.ckpt",
+        "models/mcnn.onnx",
+        "models/mcnn.mindir",
+        "infer/convert/convert_om.sh",
+        "infer/sdk/mcnn.pipeline",
+    } <= paths
     assert sum(p.startswith("records/") for p in paths) == 7
     for entry in manifest["files"]:
         assert sha256_file(tmp_path / "bundle" / entry["path"]) == entry["sha256"]

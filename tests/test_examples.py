@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The example plugin outside the core (examples/zoo-digits): its own distribution, public API only, and every
 zoo command passes on it once installed."""
+
 from __future__ import annotations
 
 import ast
@@ -25,13 +26,20 @@ def test_example_imports_only_the_public_api():
                 assert all(a.name in PUBLIC or not a.name.startswith("zoo_core") for a in node.names), path
             if isinstance(node, ast.ImportFrom) and node.module == "zoo_core":
                 import zoo_core
+
                 for alias in node.names:
                     assert alias.name in zoo_core.__all__, f"{path.name} uses zoo_core.{alias.name}, not public"
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    return subprocess.run(
+        list(args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
 
 
 def test_example_installs_and_passes_every_command(tmp_path):

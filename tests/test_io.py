@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Writes: a full disk during train, export, render-docs or package is one line naming the path and the space
 needed, a ``failed`` record, no temporary file left and no traceback; CSV cells cannot run as formulas."""
+
 from __future__ import annotations
 
 import errno
@@ -27,8 +28,9 @@ def _unshare() -> list[str] | None:
 
 
 UNSHARE = _unshare()
-needs_mounts = pytest.mark.skipif(UNSHARE is None, reason="no mount namespace here (unshare -rm refused): the "
-                                                          "in-process disk-full test still runs")
+needs_mounts = pytest.mark.skipif(
+    UNSHARE is None, reason="no mount namespace here (unshare -rm refused): the in-process disk-full test still runs"
+)
 
 
 def used_bytes(folder: Path) -> int:
@@ -44,9 +46,11 @@ def on_small_disk(tmp_path: Path, workdir: Path, free_kib: int, *args: str) -> t
     size_kib = used_bytes(source) // 1024 + free_kib
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
     q = shlex.quote
-    script = (f"mount -t tmpfs -o size={size_kib}k zoo-test {q(str(workdir))} && cp -a {q(str(source))}/. "
-              f"{q(str(workdir))}/ || exit 99; {shlex.join([*ZOO, *args])} > {q(str(out))} 2> {q(str(err))}; "
-              f"code=$?; mkdir {q(str(after))}; cp -a {q(str(workdir))}/. {q(str(after))}/; exit $code")
+    script = (
+        f"mount -t tmpfs -o size={size_kib}k zoo-test {q(str(workdir))} && cp -a {q(str(source))}/. "
+        f"{q(str(workdir))}/ || exit 99; {shlex.join([*ZOO, *args])} > {q(str(out))} 2> {q(str(err))}; "
+        f"code=$?; mkdir {q(str(after))}; cp -a {q(str(workdir))}/. {q(str(after))}/; exit $code"
+    )
     result = subprocess.run([*UNSHARE, "sh", "-c", script], capture_output=True, text=True, timeout=600)
     assert result.returncode != 99, result.stderr
     return result.returncode, out.read_text(), err.read_text(), after
@@ -71,8 +75,9 @@ def trim(workdir: Path, *stages: str) -> Path:
 @needs_mounts
 def test_disk_full_while_training(delivered, tmp_path):
     workdir = trim(copy_workdir(delivered, tmp_path / "w"), "train", "export", "convert", "infer", "docs")
-    code, out, err, after = on_small_disk(tmp_path, workdir, 1200, "run", "mcnn", "--stage", "train", "--preset",
-                                          "smoke", "--workdir", str(workdir))
+    code, out, err, after = on_small_disk(
+        tmp_path, workdir, 1200, "run", "mcnn", "--stage", "train", "--preset", "smoke", "--workdir", str(workdir)
+    )
     assert_disk_full(code, out, err, after, "train/checkpoints/mcnn-1.ckpt")
     assert "about 1.5 MiB needed" in err
     record = RecordStore(after).latest("train", "failed")
@@ -82,8 +87,9 @@ def test_disk_full_while_training(delivered, tmp_path):
 @needs_mounts
 def test_disk_full_while_exporting(delivered, tmp_path):
     workdir = trim(copy_workdir(delivered, tmp_path / "w"), "export", "convert", "infer", "docs")
-    code, out, err, after = on_small_disk(tmp_path, workdir, 900, "run", "mcnn", "--stage", "export", "--preset",
-                                          "smoke", "--workdir", str(workdir))
+    code, out, err, after = on_small_disk(
+        tmp_path, workdir, 900, "run", "mcnn", "--stage", "export", "--preset", "smoke", "--workdir", str(workdir)
+    )
     assert_disk_full(code, out, err, after, "export/model")
     assert RecordStore(after).latest("export", "failed") is not None
     assert not (after / "export" / "model").exists()
@@ -101,8 +107,9 @@ def test_disk_full_while_rendering_docs(delivered, tmp_path):
 def test_disk_full_for_the_bundle_is_refused_before_copying(delivered, tmp_path):
     target = tmp_path / "bundle"
     target.mkdir()
-    code, out, err, after = on_small_disk(tmp_path, target, 200, "package", "mcnn", "--workdir", str(delivered),
-                                          "--output", str(target / "mcnn"))
+    code, out, err, after = on_small_disk(
+        tmp_path, target, 200, "package", "mcnn", "--workdir", str(delivered), "--output", str(target / "mcnn")
+    )
     assert_disk_full(code, out, err, after, "bundle/mcnn")
     assert "MiB needed: free at least" in err and list(after.iterdir()) == []
 
@@ -122,7 +129,8 @@ def test_disk_full_in_a_stage_is_a_failed_record_and_one_line(copy, cli, monkeyp
 
 
 def test_csv_cells_cannot_run_as_formulas(tmp_path):
-    assert [spreadsheet_safe(v) for v in ("=cmd|'/c calc'!A1", "+1+1", "@SUM(A1)", "-x", "-1.25", "IMG_1.jpg", 3.5)] \
-        == ["'=cmd|'/c calc'!A1", "'+1+1", "'@SUM(A1)", "'-x", "-1.25", "IMG_1.jpg", 3.5]
+    assert [
+        spreadsheet_safe(v) for v in ("=cmd|'/c calc'!A1", "+1+1", "@SUM(A1)", "-x", "-1.25", "IMG_1.jpg", 3.5)
+    ] == ["'=cmd|'/c calc'!A1", "'+1+1", "'@SUM(A1)", "'-x", "-1.25", "IMG_1.jpg", 3.5]
     path = atomic_write_csv(tmp_path / "t.csv", ["image", "count"], [["=HYPERLINK(x)", "-2.000"]])
     assert path.read_text().splitlines() == ["image,count", "'=HYPERLINK(x),-2.000"]

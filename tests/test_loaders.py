@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 import pytest
@@ -36,6 +35,7 @@ def test_mat_written_like_shanghaitech_reads_back(tmp_path):
     write_mat(tmp_path / "GT_IMG_1.mat", heads)
     np.testing.assert_array_equal(read_mat_points(tmp_path / "GT_IMG_1.mat"), heads)
     from scipy.io import loadmat  # the access path the reference MATLAB/Python code uses
+
     mat = loadmat(str(tmp_path / "GT_IMG_1.mat"))
     np.testing.assert_array_equal(mat["image_info"][0, 0][0, 0][0], heads)
     assert mat["image_info"][0, 0][0, 0][1][0, 0] == 2
@@ -70,11 +70,14 @@ def test_slightly_outside_heads_are_clipped_and_counted(tmp_path):
     assert clipped[:, 0].min() >= 1 and clipped[:, 0].max() < 101
 
 
-@pytest.mark.parametrize("points, message", [
-    ([[np.nan, 3.0]], "head 1 has a non-finite coordinate"),
-    ([[10.0, 10.0], [500.0, 10.0]], "head 2 at [500.0, 10.0] is far outside the 100x60 image"),
-    ([[55.0, 90.0], [10.0, 95.0]], "only with x and y swapped"),
-])
+@pytest.mark.parametrize(
+    "points, message",
+    [
+        ([[np.nan, 3.0]], "head 1 has a non-finite coordinate"),
+        ([[10.0, 10.0], [500.0, 10.0]], "head 2 at [500.0, 10.0] is far outside the 100x60 image"),
+        ([[55.0, 90.0], [10.0, 95.0]], "only with x and y swapped"),
+    ],
+)
 def test_impossible_heads_are_errors(tmp_path, points, message):
     with pytest.raises(ZooError) as info:
         check_points(np.array(points), (60, 100), tmp_path / "GT_IMG_1.mat")
@@ -112,13 +115,16 @@ def test_csv_of_the_wrong_shape_is_an_error(tmp_path):
         load_sample(split.images[0], split, "fixed")
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda root: None, "folder not found"),
-    (lambda root: root.mkdir(), "the folder is empty"),
-    (lambda root: (root / "stuff").mkdir(parents=True), "no train_data/ or test_data/"),
-    (lambda root: [(root / p).mkdir(parents=True) for p in ("part_A_final", "part_B_final")], "pass one of them"),
-    (lambda root: (root / "train_data" / "images").mkdir(parents=True), "no images"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda root: None, "folder not found"),
+        (lambda root: root.mkdir(), "the folder is empty"),
+        (lambda root: (root / "stuff").mkdir(parents=True), "no train_data/ or test_data/"),
+        (lambda root: [(root / p).mkdir(parents=True) for p in ("part_A_final", "part_B_final")], "pass one of them"),
+        (lambda root: (root / "train_data" / "images").mkdir(parents=True), "no images"),
+    ],
+)
 def test_bad_layouts(tmp_path, make, message):
     root = tmp_path / "data"
     make(root)

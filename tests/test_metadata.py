@@ -30,24 +30,27 @@ def test_mcnn_metadata_is_valid():
     assert len(meta.reference_implementation.commit_id) == 40
 
 
-@pytest.mark.parametrize("path, value, expected", [
-    (("version",), "1.1.1", "version"),
-    (("version",), "v1", "version"),
-    (("modified",), "2020-12-04", "modified"),
-    (("modified",), "2020.13.4", "not a calendar date"),
-    (("reference_implementation", "commit_id"), "abc123", "reference_implementation.commit_id"),
-    (("adapted_implementation", "code_path"), "", "adapted_implementation.code_path"),
-    (("application_domain",), "Crowd", "'Classification'"),
-    (("model_formats",), ["ckpt", "exe"], "model_formats.1"),
-    (("model_formats",), ["ckpt", "ckpt"], "twice"),
-    (("precision",), "FP64", "Mixed/FP16"),
-    (("processors",), ["TPU"], "'Ascend910'"),
-    (("category",), "Great", "'Benchmark'"),
-    (("description", "en"), "One. Two.", "one sentence"),
-    (("framework_version",), "latest", "framework_version"),
-    (("paper", "url"), "not a url", "paper.url"),
-    (("supported_features", "data_parallel"), "maybe", "supported_features.data_parallel"),
-])
+@pytest.mark.parametrize(
+    "path, value, expected",
+    [
+        (("version",), "1.1.1", "version"),
+        (("version",), "v1", "version"),
+        (("modified",), "2020-12-04", "modified"),
+        (("modified",), "2020.13.4", "not a calendar date"),
+        (("reference_implementation", "commit_id"), "abc123", "reference_implementation.commit_id"),
+        (("adapted_implementation", "code_path"), "", "adapted_implementation.code_path"),
+        (("application_domain",), "Crowd", "'Classification'"),
+        (("model_formats",), ["ckpt", "exe"], "model_formats.1"),
+        (("model_formats",), ["ckpt", "ckpt"], "twice"),
+        (("precision",), "FP64", "Mixed/FP16"),
+        (("processors",), ["TPU"], "'Ascend910'"),
+        (("category",), "Great", "'Benchmark'"),
+        (("description", "en"), "One. Two.", "one sentence"),
+        (("framework_version",), "latest", "framework_version"),
+        (("paper", "url"), "not a url", "paper.url"),
+        (("supported_features", "data_parallel"), "maybe", "supported_features.data_parallel"),
+    ],
+)
 def test_bad_field_names_the_path(path, value, expected):
     data = good()
     target = data
@@ -92,8 +95,11 @@ def test_load_metadata_reports_file(tmp_path):
     with pytest.raises(ZooError, match=r"metadata.yaml: version: String should match pattern"):
         load_metadata(bad)
     bad.write_bytes(yaml.safe_dump(good(), allow_unicode=True).encode() + "publisher: Zoo S\xe9rl\n".encode("latin-1"))
-    with pytest.raises(ZooError, match=r"metadata.yaml: not UTF-8 text \(byte 0xe9 at line \d+, column 17\); save the "
-                                       r"file as UTF-8"):
+    with pytest.raises(
+        ZooError,
+        match=r"metadata.yaml: not UTF-8 text \(byte 0xe9 at line \d+, column 17\); save the "
+        r"file as UTF-8",
+    ):
         load_metadata(bad)
 
 

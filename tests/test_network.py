@@ -48,12 +48,13 @@ def test_checkpoint_round_trip(tmp_path):
 
 def test_checkpoint_with_optimizer_state_loads_weights_only(tmp_path):
     net = build_network(5)
-    train = ms.nn.TrainOneStepCell(ms.nn.WithLossCell(net, ms.nn.MSELoss()),
-                                   ms.nn.Adam(net.trainable_params(), learning_rate=1e-4))
+    train = ms.nn.TrainOneStepCell(
+        ms.nn.WithLossCell(net, ms.nn.MSELoss()), ms.nn.Adam(net.trainable_params(), learning_rate=1e-4)
+    )
     ms.save_checkpoint(train, str(tmp_path / "train.ckpt"), append_dict={"epoch": 3})
     fresh = MCNN()
     load_weights(fresh, tmp_path / "train.ckpt")
-    for a, b in zip(fresh.get_parameters(), net.get_parameters()):
+    for a, b in zip(fresh.get_parameters(), net.get_parameters(), strict=True):
         np.testing.assert_array_equal(a.asnumpy(), b.asnumpy())
 
 
@@ -78,8 +79,12 @@ def test_checkpoint_of_another_network_is_a_clear_error(tmp_path):
 def test_training_pool_has_maxpools_values_and_gradients(kind):
     """Training runs MaxPoolWithArgmax for speed; it must be MaxPool exactly, ties included."""
     rng = np.random.default_rng(1)
-    x = {"random": rng.standard_normal((2, 3, 8, 12)), "relu zeros": np.maximum(rng.standard_normal((2, 3, 8, 12)), 0),
-         "flat": np.ones((1, 2, 8, 12)), "integer ties": rng.integers(0, 3, (2, 3, 8, 12))}[kind]
+    x = {
+        "random": rng.standard_normal((2, 3, 8, 12)),
+        "relu zeros": np.maximum(rng.standard_normal((2, 3, 8, 12)), 0),
+        "flat": np.ones((1, 2, 8, 12)),
+        "integer ties": rng.integers(0, 3, (2, 3, 8, 12)),
+    }[kind]
     x = ms.Tensor(x.astype(np.float32))
     sens = ms.Tensor(rng.standard_normal((x.shape[0], x.shape[1], 4, 6)).astype(np.float32))
     reference = ms.nn.MaxPool2d(2, 2)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The onnxruntime channel-blocking rewrite: what it changes, what it must leave alone, and that outputs stay equal."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,10 +18,13 @@ RNG = np.random.default_rng(3)
 def conv(name: str, source: str, cin: int, cout: int, k: int = 3, group: int = 1, weight: str | None = None):
     """A 'same' conv node with its weight and bias initializers."""
     weight = weight or f"{name}.w"
-    inits = [numpy_helper.from_array(RNG.normal(0, 0.3, (cout, cin // group, k, k)).astype(np.float32), weight),
-             numpy_helper.from_array(RNG.normal(0, 0.1, cout).astype(np.float32), f"{name}.b")]
-    node = helper.make_node("Conv", [source, weight, f"{name}.b"], [name], name=name, kernel_shape=[k, k],
-                            pads=[k // 2] * 4, group=group)
+    inits = [
+        numpy_helper.from_array(RNG.normal(0, 0.3, (cout, cin // group, k, k)).astype(np.float32), weight),
+        numpy_helper.from_array(RNG.normal(0, 0.1, cout).astype(np.float32), f"{name}.b"),
+    ]
+    node = helper.make_node(
+        "Conv", [source, weight, f"{name}.b"], [name], name=name, kernel_shape=[k, k], pads=[k // 2] * 4, group=group
+    )
     return node, inits
 
 
@@ -28,10 +32,13 @@ def model(items: list, output: str, channels: int = 1) -> onnx.ModelProto:
     """A graph from ``items`` in order: nodes, or (node, initializers) pairs made by :func:`conv`."""
     nodes = [item[0] if isinstance(item, tuple) else item for item in items]
     inits = [i for item in items if isinstance(item, tuple) for i in item[1]]
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                                        [1, channels, None, None])],
-                              [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, None, None, None])],
-                              inits)
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, None, None])],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, [1, None, None, None])],
+        inits,
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
@@ -53,15 +60,33 @@ def weights(m: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
 
 def test_split_rule_and_block_size():
     assert [split_blocks(n) for n in (1, 3, 4, 5, 6, 7, 8, 9, 10, 13)] == [
-        [1], [3], [4], [2, 3], [3, 3], [7], [8], [3, 3, 3], [4, 3, 3], [4, 3, 3, 3]]
+        [1],
+        [3],
+        [4],
+        [2, 3],
+        [3, 3],
+        [7],
+        [8],
+        [3, 3, 3],
+        [4, 3, 3],
+        [4, 3, 3, 3],
+    ]
     assert all(sum(split_blocks(n)) == n for n in range(1, 40))
     assert nchwc_block({"avx512f", "avx2"}) == 16 and nchwc_block({"avx2"}) == 8 and nchwc_block({"sse4_2"}) == 0
 
 
 def test_a_chain_is_padded_and_a_five_block_conv_split_with_equal_outputs():
-    m = model([conv("a", "x", 1, 20), helper.make_node("Relu", ["a"], ["r1"]),
-               helper.make_node("MaxPool", ["r1"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
-               conv("b", "p", 20, 40), helper.make_node("Relu", ["b"], ["r2"]), conv("c", "r2", 40, 4)], "c")
+    m = model(
+        [
+            conv("a", "x", 1, 20),
+            helper.make_node("Relu", ["a"], ["r1"]),
+            helper.make_node("MaxPool", ["r1"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+            conv("b", "p", 20, 40),
+            helper.make_node("Relu", ["b"], ["r2"]),
+            conv("c", "r2", 40, 4),
+        ],
+        "c",
+    )
     new, summary = rewritten(m, 8)
     assert summary == {"block": 8, "padded": 1, "split": 1}
     shapes = weights(new)
@@ -82,12 +107,21 @@ def test_graphs_it_must_not_touch(case):
     if case == "graph output":
         m = model([conv("a", "x", 1, 20), relu], "r")
     elif case == "non-conv consumer":
-        m = model([conv("a", "x", 1, 20), relu, helper.make_node("Add", ["r", "r"], ["s"]), conv("b", "r", 20, 8),
-                   helper.make_node("Sum", ["b", "b"], ["o"])], "o")
+        m = model(
+            [
+                conv("a", "x", 1, 20),
+                relu,
+                helper.make_node("Add", ["r", "r"], ["s"]),
+                conv("b", "r", 20, 8),
+                helper.make_node("Sum", ["b", "b"], ["o"]),
+            ],
+            "o",
+        )
         m.graph.output.append(helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, None, None, None]))
     elif case == "grouped":
-        m = model([conv("a", "x", 4, 20), relu, conv("b", "r", 20, 40, group=4), conv("c", "b", 40, 4)], "c",
-                  channels=4)
+        m = model(
+            [conv("a", "x", 4, 20), relu, conv("b", "r", 20, 40, group=4), conv("c", "b", 40, 4)], "c", channels=4
+        )
     elif case == "shared weight":
         first, inits = conv("a", "x", 20, 20)
         second, _ = conv("b", "r", 20, 20, weight="a.w")
@@ -109,8 +143,9 @@ def test_mcnn_rewritten_for_either_block_size_gives_the_same_density(tmp_path, b
     net = build_network(5)
     for p in net.get_parameters():  # larger weights than the init, so the density is far from zero
         p.set_data(ms.Tensor(RNG.normal(0, 0.05, p.shape).astype(np.float32)))
-    ms.export(net, ms.Tensor(np.zeros((1, 1, 64, 64), np.float32)), file_name=str(tmp_path / "mcnn"),
-              file_format="ONNX")
+    ms.export(
+        net, ms.Tensor(np.zeros((1, 1, 64, 64), np.float32)), file_name=str(tmp_path / "mcnn"), file_format="ONNX"
+    )
     m = onnx.load(str(tmp_path / "mcnn.onnx"))
     new, summary = rewritten(m, block)
     assert summary == {8: {"block": 8, "padded": 2, "split": 2}, 16: {"block": 16, "padded": 5, "split": 0}}[block]

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """``zoo package``: nothing the user had is removed; a previous bundle is replaced only with --force; the bundle's
 files are readable by others as the umask says."""
+
 from __future__ import annotations
 
 import json

@@ -40,8 +40,12 @@ def test_mcnn_is_discovered_through_the_entry_point_group():
 
 
 def test_broken_plugin_is_reported_with_its_distribution_and_skipped(tmp_path, monkeypatch):
-    install_fake_distribution(tmp_path, "zoo-broken", {"broken": "zoo_broken_plugin"},
-                              {"zoo_broken_plugin": "raise RuntimeError('boom at import')\n"})
+    install_fake_distribution(
+        tmp_path,
+        "zoo-broken",
+        {"broken": "zoo_broken_plugin"},
+        {"zoo_broken_plugin": "raise RuntimeError('boom at import')\n"},
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv("ZOO_STRICT_PLUGINS", raising=False)
     warnings: list[str] = []
@@ -64,14 +68,21 @@ def test_broken_plugin_does_not_break_the_cli(tmp_path, monkeypatch, cli):
 
 
 def test_two_plugins_claiming_one_name_is_an_error_naming_both(tmp_path, monkeypatch):
-    install_fake_distribution(tmp_path, "zoo-copycat", {"copycat": "zoo_copycat_plugin"}, {"zoo_copycat_plugin": """
+    install_fake_distribution(
+        tmp_path,
+        "zoo-copycat",
+        {"copycat": "zoo_copycat_plugin"},
+        {
+            "zoo_copycat_plugin": """
         from zoo_core import hookimpl
         from tests.test_plugins import spec_named
 
         @hookimpl
         def zoo_register_models(register):
             register(spec_named("mcnn"))
-    """})
+    """
+        },
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ZooError) as info:
         default_manager().models()
@@ -120,8 +131,9 @@ def test_stage_finished_hook_sees_every_record(tmp_path, cli, monkeypatch):
     code, _, _ = cli("run", "mcnn", "--stage", "dataset", "--preset", "smoke", "--workdir", str(tmp_path / "w"))
     assert code == 0
     assert seen == [("dataset", "ok")]
-    code, _, _ = cli("run", "mcnn", "--stage", "dataset", "--data", str(tmp_path / "nope"),
-                     "--workdir", str(tmp_path / "w"))
+    code, _, _ = cli(
+        "run", "mcnn", "--stage", "dataset", "--data", str(tmp_path / "nope"), "--workdir", str(tmp_path / "w")
+    )
     assert code == 1
     assert seen[-1] == ("dataset", "failed")
 
@@ -139,8 +151,8 @@ def test_plugins_add_converters_and_duplicates_name_both():
         class Plugin:
             @hookimpl
             def zoo_register_converters(self, register):
-                register(Converter(name, "onnx", "txt", None, "test converter",
-                                   lambda job: ConvertResult(name, "ok")))
+                register(Converter(name, "onnx", "txt", None, "test converter", lambda job: ConvertResult(name, "ok")))
+
         return Plugin()
 
     manager = PluginManager(warn=lambda message: None)
@@ -148,19 +160,29 @@ def test_plugins_add_converters_and_duplicates_name_both():
     assert manager.converters()["onnx-to-text"].target_format == "txt"
     assert "onnx-fp16" in manager.converters()
     manager.register(make("onnx-fp16"), "copycat", "zoo-copycat")
-    with pytest.raises(ZooError, match="converter 'onnx-fp16' is registered twice: by zoo-converters "
-                                       "\\(distribution 'zoo'\\) and by copycat \\(distribution 'zoo-copycat'\\)"):
+    with pytest.raises(
+        ZooError,
+        match="converter 'onnx-fp16' is registered twice: by zoo-converters "
+        "\\(distribution 'zoo'\\) and by copycat \\(distribution 'zoo-copycat'\\)",
+    ):
         manager.converters()
 
 
 def test_wrong_hook_signature_is_skipped_with_a_warning(tmp_path, monkeypatch, cli):
-    install_fake_distribution(tmp_path, "zoo-badsig", {"badsig": "zoo_badsig_plugin"}, {"zoo_badsig_plugin": """
+    install_fake_distribution(
+        tmp_path,
+        "zoo-badsig",
+        {"badsig": "zoo_badsig_plugin"},
+        {
+            "zoo_badsig_plugin": """
         from zoo_core import hookimpl
 
         @hookimpl
         def zoo_register_models(register, colour):
             pass
-    """})
+    """
+        },
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, out, err = cli("list")
     assert code == 0 and "mcnn" in out
@@ -169,7 +191,12 @@ def test_wrong_hook_signature_is_skipped_with_a_warning(tmp_path, monkeypatch, c
 
 
 def test_invalid_model_from_a_distribution_is_skipped(tmp_path, monkeypatch, cli):
-    install_fake_distribution(tmp_path, "zoo-badmeta", {"badmeta": "zoo_badmeta_plugin"}, {"zoo_badmeta_plugin": """
+    install_fake_distribution(
+        tmp_path,
+        "zoo-badmeta",
+        {"badmeta": "zoo_badmeta_plugin"},
+        {
+            "zoo_badmeta_plugin": """
         from pathlib import Path
         from zoo_core import ModelSpec, hookimpl, load_metadata
 
@@ -179,7 +206,9 @@ def test_invalid_model_from_a_distribution_is_skipped(tmp_path, monkeypatch, cli
             path.write_text("publisher: ''\\n")
             register(ModelSpec(name="badmeta", metadata=load_metadata(path), config_cls=None, presets={},
                                stages={}))
-    """})
+    """
+        },
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, out, err = cli("list", "--json")
     assert code == 0 and [m["name"] for m in json.loads(out)["models"]] == ["mcnn"]
@@ -190,7 +219,12 @@ def test_invalid_model_from_a_distribution_is_skipped(tmp_path, monkeypatch, cli
 
 
 def test_stage_raising_mid_run_fails_that_run_only(tmp_path, monkeypatch, cli):
-    install_fake_distribution(tmp_path, "zoo-crashy", {"crashy": "zoo_crashy_plugin"}, {"zoo_crashy_plugin": """
+    install_fake_distribution(
+        tmp_path,
+        "zoo-crashy",
+        {"crashy": "zoo_crashy_plugin"},
+        {
+            "zoo_crashy_plugin": """
         from zoo_core import hookimpl
         from tests.test_plugins import spec_named
 
@@ -202,7 +236,9 @@ def test_stage_raising_mid_run_fails_that_run_only(tmp_path, monkeypatch, cli):
         def zoo_register_models(register):
             spec = spec_named("crashy")
             register(type(spec)(**{**spec.__dict__, "stages": {"train": boom}}))
-    """})
+    """
+        },
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, out, err = cli("run", "crashy", "--stage", "train", "--workdir", str(tmp_path / "w"))
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -214,14 +250,23 @@ def test_stage_raising_mid_run_fails_that_run_only(tmp_path, monkeypatch, cli):
 
 
 def test_disabled_plugins_and_api_versions(tmp_path, monkeypatch, cli):
-    install_fake_distribution(tmp_path, "zoo-future", {"future": "zoo_future_plugin"}, {"zoo_future_plugin": """
+    install_fake_distribution(
+        tmp_path,
+        "zoo-future",
+        {"future": "zoo_future_plugin"},
+        {
+            "zoo_future_plugin": """
         ZOO_API_VERSION = 2
-    """})
+    """
+        },
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, _, err = cli("list")
     assert code == 0
-    assert "'future' from distribution 'zoo-future' was skipped: written for zoo plugin API 2, this zoo provides " \
-           "API 1" in err
+    assert (
+        "'future' from distribution 'zoo-future' was skipped: written for zoo plugin API 2, this zoo provides "
+        "API 1" in err
+    )
     monkeypatch.setenv("ZOO_DISABLE_PLUGINS", "mcnn, zoo-future")
     code, out, err = cli("plugins", "--json")
     data = json.loads(out)
@@ -242,6 +287,7 @@ def test_zoo_plugins_lists_distribution_models_and_hooks(cli):
 def test_mcnn_uses_only_the_public_api():
     public = {"zoo_core", "zoo_core.plugin", "zoo_core.testing"}
     import ast
+
     for path in (Path(__file__).parents[1] / "plugins" / "mcnn").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("zoo_core"):
@@ -250,12 +296,20 @@ def test_mcnn_uses_only_the_public_api():
                 assert not [a.name for a in node.names if a.name.startswith("zoo_core.")], path.name
 
 
-@pytest.mark.parametrize("names, disabled", [("MCNN", {"mcnn"}), ("zoo", {"mcnn"}),
-                                             (" Zoo_Future ,mcnn", {"mcnn", "future"})])
+@pytest.mark.parametrize(
+    "names, disabled", [("MCNN", {"mcnn"}), ("zoo", {"mcnn"}), (" Zoo_Future ,mcnn", {"mcnn", "future"})]
+)
 def test_disable_plugins_takes_the_names_zoo_plugins_prints_in_any_case(tmp_path, monkeypatch, cli, names, disabled):
-    install_fake_distribution(tmp_path, "zoo-future", {"future": "zoo_future_plugin"}, {"zoo_future_plugin": """
+    install_fake_distribution(
+        tmp_path,
+        "zoo-future",
+        {"future": "zoo_future_plugin"},
+        {
+            "zoo_future_plugin": """
         ZOO_API_VERSION = 2
-    """})
+    """
+        },
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("ZOO_DISABLE_PLUGINS", names)
     code, out, err = cli("plugins", "--json")
@@ -267,6 +321,8 @@ def test_disable_plugins_warns_about_names_that_match_nothing(monkeypatch, cli):
     monkeypatch.setenv("ZOO_DISABLE_PLUGINS", "mcnn,mcnn2,zoo-checks")
     code, out, err = cli("list")
     assert code == 0 and "mcnn " not in out
-    assert ("zoo: warning: ZOO_DISABLE_PLUGINS names 'mcnn2', which matches no installed plugin or distribution "
-            "(installed: ") in err and "mcnn (zoo)" in err
+    assert (
+        "zoo: warning: ZOO_DISABLE_PLUGINS names 'mcnn2', which matches no installed plugin or distribution "
+        "(installed: "
+    ) in err and "mcnn (zoo)" in err
     assert "ZOO_DISABLE_PLUGINS names 'zoo-checks', a part of zoo itself, which cannot be disabled" in err

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The README is the contract with a new user: its commands must be the ones CI and the code use."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_main_command_installs_and_runs_the_demo():
-    assert shell_blocks()[0] == ("pip install . && zoo run mcnn --stage all --preset demo && zoo render-docs mcnn "
-                                "&& zoo check mcnn")
+    assert shell_blocks()[0] == (
+        "pip install . && zoo run mcnn --stage all --preset demo && zoo render-docs mcnn && zoo check mcnn"
+    )
 
 
 def test_every_hook_is_documented():
@@ -42,7 +44,8 @@ def test_every_hook_is_in_the_plugin_author_guide():
 
 def test_the_guide_lists_the_record_contract():
     from zoo_core.records import DOC_METRICS
+
     guide = (ROOT / "docs" / "plugins.md").read_text()
     for stage, keys in DOC_METRICS.items():
-        line = next(l for l in guide.splitlines() if l.startswith(f"| {stage} |"))
+        line = next(row for row in guide.splitlines() if row.startswith(f"| {stage} |"))
         assert all(f"`{key}`" in line for key in keys), stage

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Records are trusted only when valid: a broken record is named with its field, a stage input must still be what
 the run that wrote it recorded, and a metric that is not a number fails the stage."""
+
 from __future__ import annotations
 
 import json
@@ -18,12 +19,14 @@ def latest_file(workdir, stage):
     return workdir / "records" / f"{RecordStore(workdir).latest(stage).run_id}.json"
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda text: text[: len(text) // 2], "not valid JSON (line "),
-    (lambda text: text.replace('"status": "ok"', '"status": "fine"'), "status: Input should be "),
-    (lambda text: json.dumps({**json.loads(text), "outputs": [{"path": "x"}]}),
-     "outputs.0.size: Field required"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda text: text[: len(text) // 2], "not valid JSON (line "),
+        (lambda text: text.replace('"status": "ok"', '"status": "fine"'), "status: Input should be "),
+        (lambda text: json.dumps({**json.loads(text), "outputs": [{"path": "x"}]}), "outputs.0.size: Field required"),
+    ],
+)
 @pytest.mark.parametrize("command", [["runs"], ["render-docs", "--check"], ["check"], ["run", "--stage", "eval"]])
 def test_a_broken_record_is_named_with_its_field(copy, cli, damage, message, command):
     path = latest_file(copy, "eval")
@@ -67,14 +70,16 @@ def test_a_model_giving_nan_fails_infer_and_keeps_the_earlier_outputs(copy, cli,
     source = copy / RecordStore(copy).latest("export").metrics["formats"]["onnx_dynamic"]
     model = onnx.load(str(source))
     for init in model.graph.initializer:
-        init.CopyFrom(numpy_helper.from_array(np.full(numpy_helper.to_array(init).shape, np.nan, np.float32),
-                                              init.name))
+        init.CopyFrom(
+            numpy_helper.from_array(np.full(numpy_helper.to_array(init).shape, np.nan, np.float32), init.name)
+        )
     broken = tmp_path / "nan.onnx"
     onnx.save(model, str(broken))
     earlier = RecordStore(copy).latest("infer").run_id
     before = {p.name: p.read_bytes() for p in (copy / "infer").rglob("*") if p.is_file()}
-    code, out, err = cli("run", "mcnn", "--stage", "infer", "--preset", "smoke", "--set", f"infer_model={broken}",
-                         "--workdir", str(copy))
+    code, out, err = cli(
+        "run", "mcnn", "--stage", "infer", "--preset", "smoke", "--set", f"infer_model={broken}", "--workdir", str(copy)
+    )
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert f"{broken} gives a non-finite count (nan): the model file is damaged; nothing was written" in err
     assert RecordStore(copy).latest("infer", "failed") is not None
@@ -84,7 +89,12 @@ def test_a_model_giving_nan_fails_infer_and_keeps_the_earlier_outputs(copy, cli,
 
 def test_any_non_finite_metric_fails_the_stage(tmp_path, monkeypatch, cli):
     """The runner's own check, for any model: a stage that records NaN or infinity has not succeeded."""
-    install_fake_distribution(tmp_path, "zoo-nan", {"nanny": "zoo_nan_plugin"}, {"zoo_nan_plugin": """
+    install_fake_distribution(
+        tmp_path,
+        "zoo-nan",
+        {"nanny": "zoo_nan_plugin"},
+        {
+            "zoo_nan_plugin": """
         from zoo_core import hookimpl
         from tests.test_plugins import spec_named
 
@@ -95,7 +105,9 @@ def test_any_non_finite_metric_fails_the_stage(tmp_path, monkeypatch, cli):
         def zoo_register_models(register):
             spec = spec_named("nanny")
             register(type(spec)(**{**spec.__dict__, "stages": {"eval": evaluate}}))
-    """})
+    """
+        },
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, out, err = cli("run", "nanny", "--stage", "eval", "--workdir", str(tmp_path / "w"))
     assert code == 1 and len(err.strip().splitlines()) == 1

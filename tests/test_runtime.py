@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Framework set-up: the numpy pin MindSpore 2.10 needs, and the oneDNN ISA switch on AVX-512 CPUs."""
+
 from __future__ import annotations
 
 import os
@@ -15,11 +16,13 @@ def test_numpy_pin_keeps_mindspore_pynative_reshape_working():
     """mindspore 2.10 carries parts built against NumPy 1.x: under numpy 2.x the first Tensor.reshape in a
     process raises SystemError. This is why pyproject.toml pins numpy<2; the test fails if the pin is lifted
     while the wheel still has that defect."""
-    code = ("import numpy as np, mindspore as ms\n"
-            "ms.set_context(mode=ms.PYNATIVE_MODE)\n"
-            "x = ms.Tensor(np.arange(6, dtype=np.float32)).reshape(2, 3)\n"
-            "assert x.shape == (2, 3)\n"
-            "print(float((x * 2).sum().asnumpy()))")
+    code = (
+        "import numpy as np, mindspore as ms\n"
+        "ms.set_context(mode=ms.PYNATIVE_MODE)\n"
+        "x = ms.Tensor(np.arange(6, dtype=np.float32)).reshape(2, 3)\n"
+        "assert x.shape == (2, 3)\n"
+        "print(float((x * 2).sum().asnumpy()))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "SystemError" not in result.stderr and result.stdout.strip() == "30.0"

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """`zoo new`: the generated plugin installs, and every command passes on it at once, its own tests included."""
+
 from __future__ import annotations
 
 import json
@@ -14,15 +15,31 @@ from zoo_core.scaffold import create
 
 
 def sh(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    return subprocess.run(
+        list(args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
 
 
 def test_new_plugin_installs_and_passes_every_command(tmp_path):
     target = create("toyplug", tmp_path / "zoo-toyplug")
     assert (target / "pyproject.toml").is_file() and (target / "zoo_toyplug" / "plugin.py").is_file()
-    install = sh(sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "-q", "-e", str(target),
-                 cwd=tmp_path)
+    install = sh(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-build-isolation",
+        "-q",
+        "-e",
+        str(target),
+        cwd=tmp_path,
+    )
     assert install.returncode == 0, install.stderr
     zoo = [sys.executable, "-c", "from zoo_core.cli import main; main()"]
     try:
@@ -39,8 +56,9 @@ def test_new_plugin_installs_and_passes_every_command(tmp_path):
         check = sh(*zoo, "check", "toyplug", cwd=tmp_path)
         assert check.returncode == 0, check.stdout
         assert "✓ TOYPLUG-001" in check.stdout  # the plugin's own checklist rule
-        own_tests = sh(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target / "tests"),
-                       cwd=target)
+        own_tests = sh(
+            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target / "tests"), cwd=target
+        )
         assert own_tests.returncode == 0, own_tests.stdout[-3000:]
     finally:
         sh(sys.executable, "-m", "pip", "uninstall", "-y", "-q", "zoo-toyplug", cwd=tmp_path)

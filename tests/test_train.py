@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Training behaviour: resume after an interruption, fine-tuning, learning-rate schedule, checkpoints kept."""
+
 from __future__ import annotations
 
 import json
@@ -14,16 +15,15 @@ from tests.conftest import copy_workdir, start_zoo, wait_for
 from zoo_core import load_mindspore
 from zoo_core.records import RecordStore
 from zoo_mcnn import train as train_module
-from zoo_mcnn.train import read_metrics
 from zoo_mcnn.config import McnnConfig
+from zoo_mcnn.train import read_metrics
 
 ms = load_mindspore()
 SMOKE = ("--preset", "smoke", "--set", "epochs=3")
 
 
 def weights(path) -> dict[str, np.ndarray]:
-    return {k: v.asnumpy() for k, v in ms.load_checkpoint(str(path)).items()
-            if k.startswith(("branch", "fuse"))}
+    return {k: v.asnumpy() for k, v in ms.load_checkpoint(str(path)).items() if k.startswith(("branch", "fuse"))}
 
 
 def test_lr_schedule_steps_at_half_and_three_quarters():
@@ -46,8 +46,10 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, cli, m
     monkeypatch.setattr(train_module, "_save", stop_in_epoch_two)
     code, _, err = cli("run", "mcnn", "--stage", "train", *SMOKE, "--workdir", broken)
     assert code == 130
-    assert ("zoo: interrupted: train interrupted by SIGINT; the last complete checkpoint, "
-            "train/checkpoints/mcnn-1.ckpt, is kept: continue with `zoo run mcnn --stage train --resume`") in err
+    assert (
+        "zoo: interrupted: train interrupted by SIGINT; the last complete checkpoint, "
+        "train/checkpoints/mcnn-1.ckpt, is kept: continue with `zoo run mcnn --stage train --resume`"
+    ) in err
     assert RecordStore(tmp_path / "broken").latest("train", "interrupted") is not None
     monkeypatch.setattr(train_module, "_save", real_save)
 
@@ -69,17 +71,32 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, cli, m
     again = RecordStore(tmp_path / "broken").latest("train")
     assert again.metrics["epochs_run"] == 0
     assert {k: again.metrics[k] for k in ("final_loss", "best_val_mae", "best_epoch", "best_checkpoint")} == {
-        k: record.metrics[k] for k in ("final_loss", "best_val_mae", "best_epoch", "best_checkpoint")}
+        k: record.metrics[k] for k in ("final_loss", "best_val_mae", "best_epoch", "best_checkpoint")
+    }
 
 
 def test_fine_tune_from_a_checkpoint_and_keep_max(tmp_path, cli):
     first = tmp_path / "first"
-    assert cli("run", "mcnn", "--stage", "train", *SMOKE, "--set", "keep_checkpoint_max=2",
-               "--workdir", str(first))[0] == 0
+    assert (
+        cli("run", "mcnn", "--stage", "train", *SMOKE, "--set", "keep_checkpoint_max=2", "--workdir", str(first))[0]
+        == 0
+    )
     folder = first / "train" / "checkpoints"
     assert sorted(p.name for p in folder.glob("*.ckpt")) == ["best.ckpt", "mcnn-2.ckpt", "mcnn-3.ckpt"]
-    code, out, err = cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=1",
-                         "--set", f"pretrained={folder / 'best.ckpt'}", "--workdir", str(tmp_path / "second"))
+    code, out, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "train",
+        "--preset",
+        "smoke",
+        "--set",
+        "epochs=1",
+        "--set",
+        f"pretrained={folder / 'best.ckpt'}",
+        "--workdir",
+        str(tmp_path / "second"),
+    )
     assert code == 0, err
     assert "fine-tuning from" in out
     record = RecordStore(tmp_path / "second").latest("train")
@@ -89,8 +106,18 @@ def test_fine_tune_from_a_checkpoint_and_keep_max(tmp_path, cli):
 def test_bad_pretrained_checkpoint_fails_cleanly(tmp_path, cli):
     junk = tmp_path / "junk.ckpt"
     junk.write_bytes(b"nope")
-    code, _, err = cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", f"pretrained={junk}",
-                       "--workdir", str(tmp_path / "w"))
+    code, _, err = cli(
+        "run",
+        "mcnn",
+        "--stage",
+        "train",
+        "--preset",
+        "smoke",
+        "--set",
+        f"pretrained={junk}",
+        "--workdir",
+        str(tmp_path / "w"),
+    )
     assert code == 1
     assert err.startswith(f"zoo: error: {junk}: not a readable MindSpore checkpoint")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -122,12 +149,15 @@ def test_killed_at_any_moment_then_resumed_ends_like_an_uninterrupted_run(delive
     reference = fresh(delivered, tmp_path / "reference")
     assert cli("run", "mcnn", "--stage", "train", *KILL_SETTINGS, "--workdir", str(reference))[0] == 0
     expected = RecordStore(reference).latest("train").metrics
-    for name, moment, first in (("epoch-1", _training_started, 1), ("ckpt-2", _after_checkpoint(2), 3),
-                                ("ckpt-5", _after_checkpoint(5), 6)):
+    for name, moment, first in (
+        ("epoch-1", _training_started, 1),
+        ("ckpt-2", _after_checkpoint(2), 3),
+        ("ckpt-5", _after_checkpoint(5), 6),
+    ):
         workdir = fresh(delivered, tmp_path / name)
         log = tmp_path / f"{name}.log"
         train = start_zoo("run", "mcnn", "--stage", "train", *KILL_SETTINGS, "--workdir", str(workdir), log=log)
-        wait_for(lambda: moment(workdir, log), process=train)
+        wait_for(lambda moment=moment, workdir=workdir, log=log: moment(workdir, log), process=train)
         train.send_signal(signal.SIGKILL)
         train.wait()
         code, out, err = cli("run", "mcnn", "--stage", "train", *KILL_SETTINGS, "--workdir", str(workdir), "--resume")
@@ -144,8 +174,14 @@ def test_killed_at_any_moment_then_resumed_ends_like_an_uninterrupted_run(delive
         got = RecordStore(workdir).latest("train").metrics
         for key in ("final_loss", "best_val_mae", "best_epoch", "epochs", "steps_per_epoch", "parameters"):
             assert got[key] == expected[key], (name, key)
-        epochs = [(x["epoch"], x["loss"], x["val_mae"]) for x in read_metrics(workdir / "train" / "metrics.jsonl")
-                  if x["type"] == "epoch"]
-        assert epochs == [(x["epoch"], x["loss"], x["val_mae"])
-                          for x in read_metrics(reference / "train" / "metrics.jsonl") if x["type"] == "epoch"]
+        epochs = [
+            (x["epoch"], x["loss"], x["val_mae"])
+            for x in read_metrics(workdir / "train" / "metrics.jsonl")
+            if x["type"] == "epoch"
+        ]
+        assert epochs == [
+            (x["epoch"], x["loss"], x["val_mae"])
+            for x in read_metrics(reference / "train" / "metrics.jsonl")
+            if x["type"] == "epoch"
+        ]
         assert not list(workdir.rglob("*zoo-tmp*"))

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """One writer per work directory: a second writer is refused at once naming the holder, readers never wait, a
 killed holder frees it, and the next writer clears what the killed one left half-written."""
+
 from __future__ import annotations
 
 import json
@@ -21,13 +22,27 @@ def holder_pid(workdir) -> int | None:
 
 
 def test_second_writer_is_refused_readers_go_on_and_a_killed_holder_frees_it(copy, tmp_path, cli):
-    train = start_zoo("run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=2000",
-                      "--workdir", str(copy), log=tmp_path / "train.log")
+    train = start_zoo(
+        "run",
+        "mcnn",
+        "--stage",
+        "train",
+        "--preset",
+        "smoke",
+        "--set",
+        "epochs=2000",
+        "--workdir",
+        str(copy),
+        log=tmp_path / "train.log",
+    )
     try:
         wait_for(lambda: holder_pid(copy) == train.pid, process=train)
         wait_for(lambda: "Test epoch: 1," in (tmp_path / "train.log").read_text(), process=train)
-        for writer in (["run", "mcnn", "--stage", "network"], ["render-docs", "mcnn"],
-                       ["package", "mcnn", "--output", str(tmp_path / "bundle")]):
+        for writer in (
+            ["run", "mcnn", "--stage", "network"],
+            ["render-docs", "mcnn"],
+            ["package", "mcnn", "--output", str(tmp_path / "bundle")],
+        ):
             code, out, err = cli(*writer, "--workdir", str(copy))
             assert code == 1 and len(err.strip().splitlines()) == 1, err
             assert f"is in use by PID {train.pid}" in err

@@ -9,6 +9,7 @@ a plugin module declares the version it was written for as ``ZOO_API_VERSION``.
 Names are imported on first use (PEP 562), so ``import zoo_core`` loads no numpy or framework: the ``zoo`` command
 sets up its signal handling before any library starts a thread (``zoo_core.interrupts``).
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -19,27 +20,74 @@ from typing import TYPE_CHECKING, Any
 from .progress import format_eta, progress, stamp
 
 _EXPORTS = {
-    "API_VERSION": "plugin", "hookimpl": "plugin",
-    "CheckContext": "checks", "Rule": "checks",
-    "ModelConfig": "config", "setting": "config",
-    "Converter": "convert", "ConvertJob": "convert", "ConvertResult": "convert", "convert_all": "convert",
-    "file_parity": "convert", "parity": "convert", "write_delivery": "convert.delivery",
+    "API_VERSION": "plugin",
+    "hookimpl": "plugin",
+    "CheckContext": "checks",
+    "Rule": "checks",
+    "ModelConfig": "config",
+    "setting": "config",
+    "Converter": "convert",
+    "ConvertJob": "convert",
+    "ConvertResult": "convert",
+    "convert_all": "convert",
+    "file_parity": "convert",
+    "parity": "convert",
+    "write_delivery": "convert.delivery",
     "DocTemplates": "docs.render",
-    "UsageError": "errors", "ZooError": "errors",
-    "atomic_dir": "io", "atomic_path": "io", "atomic_write_csv": "io", "atomic_write_json": "io",
-    "atomic_write_text": "io", "sha256_file": "io", "spreadsheet_safe": "io",
-    "ModelMetadata": "metadata", "load_metadata": "metadata",
-    "STAGES": "model", "ModelSpec": "model", "StageContext": "model",
-    "open_backend": "runtime.backends", "load_mindspore": "runtime.mindspore_env",
+    "UsageError": "errors",
+    "ZooError": "errors",
+    "atomic_dir": "io",
+    "atomic_path": "io",
+    "atomic_write_csv": "io",
+    "atomic_write_json": "io",
+    "atomic_write_text": "io",
+    "sha256_file": "io",
+    "spreadsheet_safe": "io",
+    "ModelMetadata": "metadata",
+    "load_metadata": "metadata",
+    "STAGES": "model",
+    "ModelSpec": "model",
+    "StageContext": "model",
+    "open_backend": "runtime.backends",
+    "load_mindspore": "runtime.mindspore_env",
 }
 _RENAMED = {"BACKEND_FORMATS": ("runtime.backends", "FORMATS")}
 
 __all__ = [  # every name of _EXPORTS and _RENAMED (tests/test_plugins.py checks), and the progress helpers
-    "API_VERSION", "BACKEND_FORMATS", "STAGES", "CheckContext", "ConvertJob", "ConvertResult", "Converter",
-    "DocTemplates", "ModelConfig", "ModelMetadata", "ModelSpec", "Rule", "StageContext", "UsageError", "ZooError",
-    "atomic_dir", "atomic_path", "atomic_write_csv", "atomic_write_json", "atomic_write_text", "convert_all",
-    "file_parity", "format_eta", "hookimpl", "load_metadata", "load_mindspore", "open_backend", "parity", "progress",
-    "setting", "sha256_file", "spreadsheet_safe", "stamp", "write_delivery",
+    "API_VERSION",
+    "BACKEND_FORMATS",
+    "STAGES",
+    "CheckContext",
+    "ConvertJob",
+    "ConvertResult",
+    "Converter",
+    "DocTemplates",
+    "ModelConfig",
+    "ModelMetadata",
+    "ModelSpec",
+    "Rule",
+    "StageContext",
+    "UsageError",
+    "ZooError",
+    "atomic_dir",
+    "atomic_path",
+    "atomic_write_csv",
+    "atomic_write_json",
+    "atomic_write_text",
+    "convert_all",
+    "file_parity",
+    "format_eta",
+    "hookimpl",
+    "load_metadata",
+    "load_mindspore",
+    "open_backend",
+    "parity",
+    "progress",
+    "setting",
+    "sha256_file",
+    "spreadsheet_safe",
+    "stamp",
+    "write_delivery",
 ]
 
 
@@ -66,8 +114,15 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     from .convert.delivery import write_delivery
     from .docs.render import DocTemplates
     from .errors import UsageError, ZooError
-    from .io import (atomic_dir, atomic_path, atomic_write_csv, atomic_write_json, atomic_write_text, sha256_file,
-                     spreadsheet_safe)
+    from .io import (
+        atomic_dir,
+        atomic_path,
+        atomic_write_csv,
+        atomic_write_json,
+        atomic_write_text,
+        sha256_file,
+        spreadsheet_safe,
+    )
     from .metadata import ModelMetadata, load_metadata
     from .model import STAGES, ModelSpec, StageContext
     from .plugin import API_VERSION, hookimpl

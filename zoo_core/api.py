@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """The library API the CLI is a thin layer over: list models, describe one, run stages, read records."""
+
 from __future__ import annotations
 
 import contextlib
 import shlex
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .config import describe_keys, require_utf8, resolve_config
 from .model import STAGES, ModelSpec
@@ -45,11 +46,20 @@ def model_info(spec: ModelSpec) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def session(model: str, stages: str, preset: str = "default", config_file: str | Path | None = None,
-            sets: Sequence[str] = (), data: str | Path | None = None, workdir: str | Path | None = None,
-            resume: bool = False, quiet: bool = False, manager: PluginManager | None = None,
-            cluster: Cluster | None = None, command: str | None = None
-            ) -> Iterator[tuple[Runner, Plan, list[str]]]:
+def session(
+    model: str,
+    stages: str,
+    preset: str = "default",
+    config_file: str | Path | None = None,
+    sets: Sequence[str] = (),
+    data: str | Path | None = None,
+    workdir: str | Path | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+    manager: PluginManager | None = None,
+    cluster: Cluster | None = None,
+    command: str | None = None,
+) -> Iterator[tuple[Runner, Plan, list[str]]]:
     """Validate everything (model, stages, config, data path), then hold the work directory (one writer at a
     time) while the caller runs the planned stages. Yields the runner, the plan and one line per leftover of a
     killed run that was cleaned up."""
@@ -59,16 +69,27 @@ def session(model: str, stages: str, preset: str = "default", config_file: str |
     manager = manager or default_manager()
     spec = manager.get(model)
     config = resolve_config(spec.config_cls, spec.presets, preset, config_file, sets)
-    runner = Runner(spec, config, preset, _workdir(model, workdir),
-                    Path(data) if data is not None else None, resume, quiet, on_record=manager.stage_finished,
-                    converters=manager.converters(), cluster=cluster, command=command or this_command())
+    runner = Runner(
+        spec,
+        config,
+        preset,
+        _workdir(model, workdir),
+        Path(data) if data is not None else None,
+        resume,
+        quiet,
+        on_record=manager.stage_finished,
+        converters=manager.converters(),
+        cluster=cluster,
+        command=command or this_command(),
+    )
     runner.plan(stages)  # usage errors before the work directory is touched
     with runner.session() as cleaned:
         yield runner, runner.plan(stages), cleaned
 
 
-def run(model: str, stages: str, *, on_plan: Callable[[Plan], None] = lambda plan: None,
-        **options: Any) -> list[RunRecord]:  # options: those of session
+def run(
+    model: str, stages: str, *, on_plan: Callable[[Plan], None] = lambda plan: None, **options: Any
+) -> list[RunRecord]:  # options: those of session
     """Run ``stages`` of ``model``; returns the records written. Raises ZooError on the first failing stage."""
     with session(model, stages, **options) as (runner, plan, _):
         on_plan(plan)
@@ -79,8 +100,15 @@ def runs(model: str, workdir: str | Path | None = None) -> list[RunRecord]:
     return RecordStore(_workdir(model, workdir)).all()
 
 
-def render_docs(model: str, workdir: str | Path | None = None, lang: str = "zh", output: str | Path | None = None,
-                allow_missing: bool = False, check: bool = False, manager: PluginManager | None = None):
+def render_docs(
+    model: str,
+    workdir: str | Path | None = None,
+    lang: str = "zh",
+    output: str | Path | None = None,
+    allow_missing: bool = False,
+    check: bool = False,
+    manager: PluginManager | None = None,
+):
     """Render the delivery README of ``model`` from its records (``check``: compare only, write nothing)."""
     from .docs.render import render
 
@@ -89,12 +117,20 @@ def render_docs(model: str, workdir: str | Path | None = None, lang: str = "zh",
     root = _workdir(model, workdir)
     hold = contextlib.nullcontext() if check else exclusive(root, this_command())
     with hold:
-        return render(spec, root, lang, Path(output) if output else None, allow_missing, manager.doc_templates(spec),
-                      write=not check)
+        return render(
+            spec,
+            root,
+            lang,
+            Path(output) if output else None,
+            allow_missing,
+            manager.doc_templates(spec),
+            write=not check,
+        )
 
 
-def check(model: str, workdir: str | Path | None = None, selected: Sequence[str] = (),
-          manager: PluginManager | None = None):
+def check(
+    model: str, workdir: str | Path | None = None, selected: Sequence[str] = (), manager: PluginManager | None = None
+):
     """Run the release checklist of ``model``; returns one result per rule."""
     from .checks import CheckContext, run_checks, select
     from .docs.render import LANGS, readme_path
@@ -108,8 +144,13 @@ def check(model: str, workdir: str | Path | None = None, selected: Sequence[str]
     return run_checks(ctx, select(manager.rules(), selected))
 
 
-def package(model: str, output: str | Path, workdir: str | Path | None = None, force: bool = False,
-            manager: PluginManager | None = None) -> Path:
+def package(
+    model: str,
+    output: str | Path,
+    workdir: str | Path | None = None,
+    force: bool = False,
+    manager: PluginManager | None = None,
+) -> Path:
     """Assemble the delivery bundle in ``output`` (a new or empty folder, or with ``force`` a previous bundle);
     refuses when the checklist has errors. The work directory is held meanwhile, so no run changes it."""
     from .errors import ZooError
@@ -119,8 +160,9 @@ def package(model: str, output: str | Path, workdir: str | Path | None = None, f
     root = _workdir(model, workdir)
     check_output(Path(output), root, force)
     with exclusive(root, this_command()):
-        failing = sorted({f.rule for r in check(model, workdir, manager=manager) for f in r.findings
-                          if f.severity == "error"})
+        failing = sorted(
+            {f.rule for r in check(model, workdir, manager=manager) for f in r.findings if f.severity == "error"}
+        )
         if failing:
             raise ZooError(f"`zoo check {model}` has errors ({', '.join(failing)}); fix them before packaging")
         return assemble(manager.get(model), root, Path(output), force)

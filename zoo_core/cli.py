@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``zoo`` command: a thin layer over :mod:`zoo_core.api` (parse, call, print human text or JSON)."""
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,17 @@ def cli() -> None:
 def list_models(as_json: bool) -> None:
     """List the installed models."""
     manager = default_manager()
-    rows = [{"name": s.name, "summary": s.summary, "version": s.metadata.version,
-             "framework": f"{s.metadata.framework} {s.metadata.framework_version}", "stages": s.implemented,
-             "plugin": manager.owner(s.name)} for s in manager.models().values()]
+    rows = [
+        {
+            "name": s.name,
+            "summary": s.summary,
+            "version": s.metadata.version,
+            "framework": f"{s.metadata.framework} {s.metadata.framework_version}",
+            "stages": s.implemented,
+            "plugin": manager.owner(s.name),
+        }
+        for s in manager.models().values()
+    ]
     if as_json:
         _json({"models": rows, "failed_plugins": [f.__dict__ for f in manager.failures]})
         return
@@ -93,8 +102,10 @@ def info(model: str, as_json: bool) -> None:
         return
     meta = data["metadata"]
     click.echo(f"{data['name']}: {data['summary']}")
-    click.echo(f"  version {meta['version']}, {meta['framework']} {meta['framework_version']}, "
-               f"category {meta['category']}, formats {'/'.join(meta['model_formats'])}")
+    click.echo(
+        f"  version {meta['version']}, {meta['framework']} {meta['framework_version']}, "
+        f"category {meta['category']}, formats {'/'.join(meta['model_formats'])}"
+    )
     click.echo("  stages: " + ", ".join(f"{k} ({v})" for k, v in data["stages"].items()))
     click.echo("  presets: " + ", ".join(data["presets"]))
     click.echo("  config keys (stage, default):")
@@ -119,8 +130,12 @@ def _print_plan(plan: Plan, model: str, cleaned: list[str]) -> None:
 @click.option("--preset", default="default", show_default=True, help="Named config preset of the model.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML file of config overrides.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override one config key (repeatable).")
-@click.option("--data", type=click.Path(), help="The dataset stage's source data, or the images infer runs on (its "
-              "results then go to WORKDIR/predictions/, apart from the delivery).")
+@click.option(
+    "--data",
+    type=click.Path(),
+    help="The dataset stage's source data, or the images infer runs on (its "
+    "results then go to WORKDIR/predictions/, apart from the delivery).",
+)
 @click.option("--workdir", type=click.Path(file_okay=False), help="Work directory [default: runs/MODEL].")
 @click.option("--resume", is_flag=True, help="Continue training from the newest complete checkpoint.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run records as JSON at the end.")
@@ -129,15 +144,38 @@ def _print_plan(plan: Plan, model: str, cleaned: list[str]) -> None:
 @click.option("--node-rank", type=int, default=0, show_default=True, help="This host's index, 0 on the master.")
 @click.option("--master-addr", default="127.0.0.1", show_default=True, help="Address of host 0.")
 @click.option("--master-port", type=int, help="Port on host 0 [default: a free one; required with --nodes].")
-def run(model: str, stages: str, preset: str, config_file: str | None, sets: tuple[str, ...], data: str | None,
-        workdir: str | None, resume: bool, as_json: bool, workers: int, nodes: int, node_rank: int,
-        master_addr: str, master_port: int | None) -> None:
+def run(
+    model: str,
+    stages: str,
+    preset: str,
+    config_file: str | None,
+    sets: tuple[str, ...],
+    data: str | None,
+    workdir: str | None,
+    resume: bool,
+    as_json: bool,
+    workers: int,
+    nodes: int,
+    node_rank: int,
+    master_addr: str,
+    master_port: int | None,
+) -> None:
     """Run stages of MODEL, writing a run record per stage."""
     records: list[RunRecord] = []
     cluster = api.Cluster(workers, nodes, node_rank, master_addr, master_port)
     cluster.validate()
-    with api.session(model, stages, preset=preset, config_file=config_file, sets=sets, data=data, workdir=workdir,
-                     resume=resume, quiet=as_json, cluster=cluster) as (runner, plan, cleaned):
+    with api.session(
+        model,
+        stages,
+        preset=preset,
+        config_file=config_file,
+        sets=sets,
+        data=data,
+        workdir=workdir,
+        resume=resume,
+        quiet=as_json,
+        cluster=cluster,
+    ) as (runner, plan, cleaned):
         if not as_json:
             _print_plan(plan, model, cleaned)
         for stage in plan.stages:
@@ -148,11 +186,18 @@ def run(model: str, stages: str, preset: str, config_file: str | None, sets: tup
             if not as_json:
                 metrics = _numbers(record)
                 status = f"needs {', '.join(record.needs)}" if record.status == "needs_tool" else record.status
-                where = (f"; outputs in {runner.workdir / Path(record.outputs[0].path).parent}"
-                         if record.kind == "user_data" and record.outputs else "")
+                where = (
+                    f"; outputs in {runner.workdir / Path(record.outputs[0].path).parent}"
+                    if record.kind == "user_data" and record.outputs
+                    else ""
+                )
                 saved = runner.store.folder / f"{record.run_id}.json"
-                click.echo(f"{stage}: {status} in {record.duration_s:.1f} s" + (f" ({metrics})" if metrics else "")
-                           + where + (f"; record {saved}" if saved.is_file() else "; host 0 records it"))
+                click.echo(
+                    f"{stage}: {status} in {record.duration_s:.1f} s"
+                    + (f" ({metrics})" if metrics else "")
+                    + where
+                    + (f"; record {saved}" if saved.is_file() else "; host 0 records it")
+                )
     if as_json:
         _json({"records": [r.model_dump(mode="json") for r in records], "not_implemented": plan.not_implemented})
 
@@ -171,8 +216,10 @@ def list_runs(model: str, workdir: str | None, as_json: bool) -> None:
         click.echo(f"no runs recorded in {workdir or api.default_workdir(model)}")
     for r in records:
         kind = "user data" if r.kind == "user_data" else ""
-        click.echo(f"{r.run_id:<34} {r.stage:<8} {r.status:<11} {r.duration_s:>8.1f}s  {r.preset:<8} {kind:<9} "
-                   f"{_numbers(r)}".rstrip())
+        click.echo(
+            f"{r.run_id:<34} {r.stage:<8} {r.status:<11} {r.duration_s:>8.1f}s  {r.preset:<8} {kind:<9} "
+            f"{_numbers(r)}".rstrip()
+        )
 
 
 @cli.command("render-docs")
@@ -182,20 +229,27 @@ def list_runs(model: str, workdir: str | None, as_json: bool) -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="README path [default: WORKDIR/docs/README.md].")
 @click.option("--allow-missing", is_flag=True, help="Mark sections without records 'not yet measured'.")
 @click.option("--check", is_flag=True, help="Exit 1 if the README on disk differs from what the records give.")
-def render_docs(model: str, workdir: str | None, lang: str, output: str | None, allow_missing: bool,
-                check: bool) -> None:
+def render_docs(
+    model: str, workdir: str | None, lang: str, output: str | None, allow_missing: bool, check: bool
+) -> None:
     """Render the standard delivery README of MODEL from its run records."""
     result = api.render_docs(model, workdir, lang, output, allow_missing, check)
     if check:
         if result.changed:
-            click.echo(f"{result.path} differs from what the records give now: run `zoo render-docs {model}"
-                       f"{' --lang ' + lang if lang != 'zh' else ''}`", err=True)
+            click.echo(
+                f"{result.path} differs from what the records give now: run `zoo render-docs {model}"
+                f"{' --lang ' + lang if lang != 'zh' else ''}`",
+                err=True,
+            )
             sys.exit(1)
         click.echo(f"{result.path} is up to date")
         return
     state = "written" if result.changed else "unchanged"
-    click.echo(f"{result.path} {state}" + (f"; not yet measured: {', '.join(result.missing)}" if result.missing
-                                           else "") + "".join(f"; {p.name}" for p in result.files))
+    click.echo(
+        f"{result.path} {state}"
+        + (f"; not yet measured: {', '.join(result.missing)}" if result.missing else "")
+        + "".join(f"; {p.name}" for p in result.files)
+    )
 
 
 @cli.command("check")
@@ -218,8 +272,9 @@ def check_command(model: str, workdir: str | None, selected: str, as_json: bool)
                 where = f"{f.file}:{f.line}" if f.line else f.file
                 click.echo(f"    {where}: {f.message} (fix: {f.fix})")
         warnings = sum(f.severity == "warning" for f in findings)
-        click.echo(f"{len(results)} rules: {sum(r.passed for r in results)} passed, {errors} error(s), "
-                   f"{warnings} warning(s)")
+        click.echo(
+            f"{len(results)} rules: {sum(r.passed for r in results)} passed, {errors} error(s), {warnings} warning(s)"
+        )
     if errors:
         sys.exit(1)
 

@@ -5,6 +5,7 @@ Resolution order (later wins): the config class defaults, the preset, ``--config
 Every config field names the stage that reads it (``setting(..., stage="dataset")``) so the runner can tell
 which settings a stage's outputs depend on.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,8 +33,11 @@ def setting(default: Any, description: str, stage: str, **constraints: Any) -> A
 
 
 def keys_for_stage(config_cls: type[ModelConfig], stage: str) -> list[str]:
-    return [name for name, field in config_cls.model_fields.items()
-            if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("stage") == stage]
+    return [
+        name
+        for name, field in config_cls.model_fields.items()
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("stage") == stage
+    ]
 
 
 def describe_keys(config_cls: type[ModelConfig]) -> list[dict[str, Any]]:
@@ -43,11 +47,19 @@ def describe_keys(config_cls: type[ModelConfig]) -> list[dict[str, Any]]:
     for name, field in config_cls.model_fields.items():
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         kind = schema[name].get("type") or " | ".join(
-            str(option.get("type", option.get("const", "?"))) for option in schema[name].get("anyOf", []))
+            str(option.get("type", option.get("const", "?"))) for option in schema[name].get("anyOf", [])
+        )
         if "enum" in schema[name]:
             kind = " | ".join(str(v) for v in schema[name]["enum"])
-        keys.append({"name": name, "type": kind, "default": field.default, "stage": extra.get("stage", ""),
-                     "description": field.description or ""})
+        keys.append(
+            {
+                "name": name,
+                "type": kind,
+                "default": field.default,
+                "stage": extra.get("stage", ""),
+                "description": field.description or "",
+            }
+        )
     return keys
 
 
@@ -76,8 +88,9 @@ def _validate(config_cls: type[ModelConfig], data: dict[str, Any], origin: Mappi
     unknown = [key for key in data if key not in config_cls.model_fields]
     if unknown:
         key = unknown[0]
-        raise UsageError(f"{origin.get(key, 'config')}: unknown config key '{key}'"
-                         f"{did_you_mean(key, config_cls.model_fields)}")
+        raise UsageError(
+            f"{origin.get(key, 'config')}: unknown config key '{key}'{did_you_mean(key, config_cls.model_fields)}"
+        )
     try:
         return config_cls.model_validate(data)
     except ValidationError as exc:
@@ -100,8 +113,9 @@ def require_utf8(text: str, option: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise UsageError(f"{option} {_shown(text)}: not valid UTF-8 (byte {_shown(text[exc.start])}); write it in "
-                         f"UTF-8") from None
+        raise UsageError(
+            f"{option} {_shown(text)}: not valid UTF-8 (byte {_shown(text[exc.start])}); write it in UTF-8"
+        ) from None
     return text
 
 
@@ -116,8 +130,13 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def resolve_config(config_cls: type[ModelConfig], presets: Mapping[str, Mapping[str, Any]], preset: str = "default",
-                   config_file: str | Path | None = None, sets: Sequence[str] = ()) -> ModelConfig:
+def resolve_config(
+    config_cls: type[ModelConfig],
+    presets: Mapping[str, Mapping[str, Any]],
+    preset: str = "default",
+    config_file: str | Path | None = None,
+    sets: Sequence[str] = (),
+) -> ModelConfig:
     """Build the validated config from a preset, an optional YAML file and ``key=value`` overrides."""
     if preset not in presets:
         raise UsageError(f"unknown preset '{preset}'{did_you_mean(preset, presets)}")

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Errors a user can fix. The CLI prints each as one line (no traceback) and exits non-zero."""
+
 from __future__ import annotations
 
 import difflib
@@ -80,5 +81,7 @@ class DiskFull(ZooError):
             fix = f"about {_size(needed)} needed: free at least {_size(needed - self.free)}"
         else:
             fix = "free some space"
-        super().__init__(f"no space left on device writing {self.path} ({have}); {fix} (or use another "
-                         f"--workdir / --output) and run again")
+        super().__init__(
+            f"no space left on device writing {self.path} ({have}); {fix} (or use another "
+            f"--workdir / --output) and run again"
+        )

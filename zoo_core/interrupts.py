@@ -9,6 +9,7 @@ SIGTERM the process sent itself is a SIGINT that MindSpore converted; one from a
 The main thread gets the original signal through ``_thread.interrupt_main``. Child processes that zoo starts get
 SIGTERM unblocked again (:func:`child_setup`).
 """
+
 from __future__ import annotations
 
 import _thread
@@ -17,11 +18,20 @@ import ctypes
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 PR_SET_PDEATHSIG = 1
-_state = {"installed": False, "deferred": 0, "pending": None}
+
+
+class _State:
+    installed = False
+    deferred = 0  # depth of deferred() blocks
+    pending: int | None = None  # a signal that came during one
+
+
+_state = _State()
+_prctl: Callable[..., int] | None
 try:  # looked up here, once: a child between fork and exec should call, not load
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
 except (OSError, AttributeError):  # not Linux
@@ -45,8 +55,8 @@ def signal_name(exc: BaseException) -> str:
 
 
 def _raise(signum: int, frame: object) -> None:
-    if _state["deferred"]:
-        _state["pending"] = _state["pending"] or signum
+    if _state.deferred:
+        _state.pending = _state.pending or signum
         return
     raise Interrupted(signum)
 
@@ -60,13 +70,13 @@ def _wait_for_sigterm() -> None:
 def install() -> None:
     """Route SIGINT and SIGTERM to :class:`Interrupted` in the main thread for the rest of the process. Call it
     first thing, before any framework starts threads (they inherit the blocked SIGTERM)."""
-    if _state["installed"] or threading.current_thread() is not threading.main_thread():
+    if _state.installed or threading.current_thread() is not threading.main_thread():
         return
     for signum in SIGNALS:
         signal.signal(signum, _raise)
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     threading.Thread(target=_wait_for_sigterm, name="zoo-signals", daemon=True).start()
-    _state["installed"] = True
+    _state.installed = True
 
 
 def child_setup() -> None:
@@ -79,11 +89,11 @@ def child_setup() -> None:
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
     """Hold SIGINT/SIGTERM back while the block runs (writing a record), then raise the one that came."""
-    _state["deferred"] += 1
+    _state.deferred += 1
     try:
         yield
     finally:
-        _state["deferred"] -= 1
-        if not _state["deferred"] and _state["pending"]:
-            pending, _state["pending"] = _state["pending"], None
+        _state.deferred -= 1
+        if not _state.deferred and _state.pending:
+            pending, _state.pending = _state.pending, None
             raise Interrupted(pending)

@@ -7,6 +7,7 @@ temporary file was created with or a framework set (MindSpore makes its checkpoi
 ``TMP_MARK`` (``.NAME.zoo-tmp-XXXX``; a replaced folder waits as ``.NAME.zoo-old``), so the next writer of a work
 directory can tell a killed writer's leftovers from the user's files (``zoo_core.workdir``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -155,8 +156,10 @@ def read_text(path: str | os.PathLike[str], what: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ZooError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column}); "
-                       f"save the file as UTF-8") from None
+        raise ZooError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column}); "
+            f"save the file as UTF-8"
+        ) from None
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

@@ -4,6 +4,7 @@
 Every rule here is one of the release checklist's metadata rules (notes/checklist_rules.md 1-14). Size is absent on
 purpose: it is computed from the delivered artifacts, never typed by hand. ``zoo schema`` prints the JSON Schema.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,9 +19,21 @@ from .errors import ZooError, first_line
 from .io import read_text
 
 ApplicationDomain = Literal[
-    "Classification", "Object Detection", "Segmentation", "Image Synthesis", "NLP", "Speech Synthesis",
-    "Speech Recognition", "Text To Speech", "Audio Synthesis", "Machine Translation", "Recommendation",
-    "Aesthetics Assessment", "OCR", "Reinforcement Learning", "Other",
+    "Classification",
+    "Object Detection",
+    "Segmentation",
+    "Image Synthesis",
+    "NLP",
+    "Speech Synthesis",
+    "Speech Recognition",
+    "Text To Speech",
+    "Audio Synthesis",
+    "Machine Translation",
+    "Recommendation",
+    "Aesthetics Assessment",
+    "OCR",
+    "Reinforcement Learning",
+    "Other",
 ]
 ModelFormat = Literal["ckpt", "air", "om", "onnx", "mindir", "pth", "pb", "ms"]
 Processor = Literal["Ascend910", "Ascend310", "Ascend310P", "GPU", "CPU"]
@@ -90,11 +103,14 @@ class ModelMetadata(_Strict):
     publisher: NonEmpty
     application_domain: ApplicationDomain
     application_domain_note: NonEmpty | None = Field(
-        default=None, description="Required when application_domain is 'Other' (e.g. 'Crowd Counting').")
+        default=None, description="Required when application_domain is 'Other' (e.g. 'Crowd Counting')."
+    )
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+$")] = Field(
-        description="major.minor; the minor part is a number, so 1.15 is newer than 1.2.")
+        description="major.minor; the minor part is a number, so 1.15 is newer than 1.2."
+    )
     modified: Annotated[str, StringConstraints(pattern=r"^\d{4}\.\d{1,2}\.\d{1,2}$")] = Field(
-        description="YYYY.M.D, e.g. 2020.12.4")
+        description="YYYY.M.D, e.g. 2020.12.4"
+    )
     framework: Framework
     framework_version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+){1,3}$")]
     model_formats: list[ModelFormat] = Field(min_length=1)
@@ -142,7 +158,7 @@ class ModelMetadata(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _domain_note(self) -> "ModelMetadata":
+    def _domain_note(self) -> ModelMetadata:
         if self.application_domain == "Other" and not self.application_domain_note:
             raise ValueError("application_domain 'Other' needs application_domain_note (e.g. 'Crowd Counting')")
         return self

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The model object a plugin registers: name, metadata, config schema and presets, and its stage functions."""
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ from .errors import ZooError
 from .metadata import ModelMetadata
 
 if TYPE_CHECKING:
-    from .records import RecordStore, RunRecord
+    from .records import Kind, RecordStore, RunRecord
 
 #: The stages of a delivery, in the order ``--stage all`` runs them.
 STAGES: tuple[str, ...] = ("dataset", "network", "train", "eval", "export", "convert", "infer")
@@ -82,7 +83,7 @@ class StageContext:
     stage: str
     config: Any  # the model's ModelConfig subclass instance
     workdir: Path
-    records: "RecordStore"
+    records: RecordStore
     log: logging.Logger
     data: Path | None = None  # --data; a stage that picks its own source (e.g. built-in data) sets it
     resume: bool = False
@@ -94,10 +95,10 @@ class StageContext:
     converters: Mapping[str, Any] = field(default_factory=dict)  # name -> zoo_core.convert.Converter
     rank: int = 0  # this process's rank in a data-parallel stage (only rank 0 writes outputs and logs)
     workers: int = 1  # processes of a data-parallel stage, on all hosts
-    kind: str = "delivery"  # "user_data": inference on data the user brought, written to output_dir
+    kind: Kind = "delivery"  # "user_data": inference on data the user brought, written to output_dir
     output_dir: Path | None = None  # where the stage writes, when not ``<workdir>/<stage>/``
     last_checkpoint: Path | None = None  # newest complete checkpoint (:meth:`checkpoint`): what --resume uses
-    on_checkpoint: Callable[[Path], None] | None = None  # an msrun worker tells the launching process
+    on_checkpoint: Callable[[Path], object] | None = None  # an msrun worker tells the launching process
     digests: dict[Path, str] = field(default_factory=dict)  # sha256 of inputs already verified
 
     @property
@@ -107,15 +108,16 @@ class StageContext:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def latest(self, stage: str) -> "RunRecord":
+    def latest(self, stage: str) -> RunRecord:
         """The newest successful record of ``stage``, or a clear error naming the command that makes one."""
         record = self.records.latest(stage)
         if record is None:
-            raise ZooError(f"no successful '{stage}' run in {self.workdir}: run "
-                           f"`zoo run {self.model.name} --stage {stage}` first")
+            raise ZooError(
+                f"no successful '{stage}' run in {self.workdir}: run `zoo run {self.model.name} --stage {stage}` first"
+            )
         return record
 
-    def input(self, path: str | Path, record: "RunRecord | None" = None) -> Path:
+    def input(self, path: str | Path, record: RunRecord | None = None) -> Path:
         """Note that the stage reads ``path``, after checking it is what the run that wrote it recorded.
 
         With ``record`` the file must match that run's record (e.g. the checkpoint of the train run being
@@ -129,18 +131,25 @@ class StageContext:
         if found is not None:
             producer, expected = found
             rerun = f"run `zoo run {self.model.name} --stage {producer.stage}` again"
-            later = [r for r in self.records.all(producer.stage, producer.kind)
-                     if r.started > producer.started and r.status in ("interrupted", "failed")]
+            later = [
+                r
+                for r in self.records.all(producer.stage, producer.kind)
+                if r.started > producer.started and r.status in ("interrupted", "failed")
+            ]
             if later:
-                rerun = (f"the later {producer.stage} run {later[-1].run_id} ended {later[-1].status}: finish it "
-                         f"(`--resume`, where the stage supports it) or {rerun}")
+                rerun = (
+                    f"the later {producer.stage} run {later[-1].run_id} ended {later[-1].status}: finish it "
+                    f"(`--resume`, where the stage supports it) or {rerun}"
+                )
             if not path.exists():
                 raise ZooError(f"{path} is missing: the {producer.stage} run {producer.run_id} wrote it; {rerun}")
             actual = Artifact.of(path, self.workdir).sha256
             if actual != expected:
-                raise ZooError(f"{path} has changed since the {producer.stage} run {producer.run_id} wrote it "
-                               f"(sha256 {actual[:12]}, recorded {expected[:12]}): it was edited, damaged or "
-                               f"rewritten by a run that did not finish; {rerun}")
+                raise ZooError(
+                    f"{path} has changed since the {producer.stage} run {producer.run_id} wrote it "
+                    f"(sha256 {actual[:12]}, recorded {expected[:12]}): it was edited, damaged or "
+                    f"rewritten by a run that did not finish; {rerun}"
+                )
             self.digests[path] = actual
         self.inputs.append(path)
         return path

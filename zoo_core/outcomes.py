@@ -5,6 +5,7 @@ A stage ends ok, with an error the user can fix (``ZooError``), interrupted by a
 metric that is not a number, or with a bug. The console gets one line for each; a bug's traceback goes to the
 stage log only (``ZOO_DEBUG=1`` re-raises it).
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,6 +21,7 @@ from tqdm import tqdm
 
 from .errors import DiskFull, ZooError, is_disk_full
 from .interrupts import signal_name
+from .records import Status
 from .runtime import FRAMEWORK_LOG
 
 
@@ -63,7 +65,7 @@ def close_logger(log: logging.Logger) -> None:
 
 def to_file_only(log: logging.Logger, text: str) -> None:
     """``text`` into the stage log file, not onto the console (a traceback is for the log)."""
-    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, text, None, None)
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, text, (), None)
     for handler in log.handlers:
         if isinstance(handler, _File):
             handler.handle(record)
@@ -90,19 +92,28 @@ def bad_numbers(metrics: Any, prefix: str = "") -> list[str]:
 
 @dataclass
 class Ending:
-    status: str  # the record's status
+    status: Status  # the record's status
     error: str | None = None  # the record's error
     failure: ZooError | None = None  # what the command reports (None: success)
 
 
-def ending(exc: BaseException, stage: str, model: str, log: logging.Logger, log_path: Path,
-           checkpoint: str | None, workdir: Path) -> Ending:
+def ending(
+    exc: BaseException,
+    stage: str,
+    model: str,
+    log: logging.Logger,
+    log_path: Path,
+    checkpoint: str | None,
+    workdir: Path,
+) -> Ending:
     """The record status and the user's one line for a stage that raised ``exc``."""
     if isinstance(exc, KeyboardInterrupt):
         name = signal_name(exc)
         if checkpoint:
-            hint = (f"the last complete checkpoint, {checkpoint}, is kept: continue with "
-                    f"`zoo run {model} --stage {stage} --resume`")
+            hint = (
+                f"the last complete checkpoint, {checkpoint}, is kept: continue with "
+                f"`zoo run {model} --stage {stage} --resume`"
+            )
         else:
             hint = f"run `zoo run {model} --stage {stage}` again"
         failure = ZooError(f"{stage} interrupted by {name}; {hint}")
@@ -119,5 +130,6 @@ def ending(exc: BaseException, stage: str, model: str, log: logging.Logger, log_
     error = f"{type(exc).__name__}: {exc}"
     if os.environ.get("ZOO_DEBUG"):
         raise exc
-    return Ending("failed", error, ZooError(f"{stage} failed with an internal error: {error} (traceback in "
-                                            f"{log_path})"))
+    return Ending(
+        "failed", error, ZooError(f"{stage} failed with an internal error: {error} (traceback in {log_path})")
+    )

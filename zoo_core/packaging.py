@@ -5,6 +5,7 @@ The bundle goes to a new or empty folder. A folder holding a previous bundle (it
 else than the files it lists) is replaced only with ``--force``; anything else is refused, so nothing the user
 had is removed. The output may not lie inside the work directory, nor the work directory inside the output.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,15 +52,19 @@ def check_output(output: Path, workdir: Path, force: bool) -> None:
         return
     bundle = previous_bundle(target)
     if bundle is None:
-        raise UsageError(f"{where} is not empty and holds no zoo bundle: choose a new or empty folder (nothing in it "
-                         f"is removed)")
+        raise UsageError(
+            f"{where} is not empty and holds no zoo bundle: choose a new or empty folder (nothing in it is removed)"
+        )
     manifest, extra = bundle
     if extra:
-        raise UsageError(f"{where} holds a {manifest['model']} bundle and other files ({', '.join(extra[:3])}): "
-                         f"choose a new or empty folder (nothing in it is removed)")
+        raise UsageError(
+            f"{where} holds a {manifest['model']} bundle and other files ({', '.join(extra[:3])}): "
+            f"choose a new or empty folder (nothing in it is removed)"
+        )
     if not force:
-        raise UsageError(f"{where} holds a previous {manifest['model']} bundle: add --force to replace it, or "
-                         f"choose a new folder")
+        raise UsageError(
+            f"{where} holds a previous {manifest['model']} bundle: add --force to replace it, or choose a new folder"
+        )
 
 
 def _picks(spec: ModelSpec, workdir: Path) -> dict[str, Path]:
@@ -69,12 +74,12 @@ def _picks(spec: ModelSpec, workdir: Path) -> dict[str, Path]:
     for name in [readme_path(workdir, lang).name for lang in LANGS] + ["training.png", "density_overlay.png"]:
         if (docs / name).is_file():
             picks[name] = docs / name
-    for fmt, art in context["artifacts"].items():
+    for art in context["artifacts"].values():
         picks[f"models/{Path(art['path']).name}"] = workdir / art["path"]
     for script in sorted((workdir / "convert" / "infer").rglob("*")) if (workdir / "convert").is_dir() else []:
         if script.is_file():
             picks[f"infer/{script.relative_to(workdir / 'convert' / 'infer')}"] = script
-    for stage, record in context["recorded"].items():
+    for record in context["recorded"].values():
         picks[f"records/{record.run_id}.json"] = workdir / "records" / f"{record.run_id}.json"
     if readme_path(workdir, "zh").name not in picks:
         raise ZooError(f"no README in {docs}: run `zoo render-docs {spec.name}` first")
@@ -96,6 +101,8 @@ def assemble(spec: ModelSpec, workdir: Path, output: Path, force: bool = False) 
             target.parent.mkdir(parents=True, exist_ok=True)
             copy_file(source, target)
             files.append({"path": name, "size": target.stat().st_size, "sha256": sha256_file(target)})
-        atomic_write_json(tmp / "manifest.json", {"format": BUNDLE_FORMAT, "model": spec.name,
-                                                  "version": spec.metadata.version, "files": files})
+        atomic_write_json(
+            tmp / "manifest.json",
+            {"format": BUNDLE_FORMAT, "model": spec.name, "version": spec.metadata.version, "files": files},
+        )
     return output / "manifest.json"

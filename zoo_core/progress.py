@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Progress bars and seed-style log lines (``[time] Train epoch: [e/E], batch: [b/B], ...``)."""
+
 from __future__ import annotations
 
 import datetime as dt

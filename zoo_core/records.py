@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Run records: one JSON file per stage run, the single source of truth for docs and checks."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,14 +44,18 @@ class Artifact(BaseModel):
     files: dict[str, str] | None = None  # a folder's files (relative path -> sha256), to verify one of them
 
     @classmethod
-    def of(cls, path: Path, base: Path) -> "Artifact":
+    def of(cls, path: Path, base: Path) -> Artifact:
         path = Path(path)
         shown = shown_path(path, base)
         if path.is_dir():
             files = [p for p in path.rglob("*") if p.is_file()]
             digests = {str(p.relative_to(path)): sha256_file(p) for p in files}
-            return cls(path=shown + "/", size=sum(p.stat().st_size for p in files), files=digests,
-                       sha256=folder_digest(digests))
+            return cls(
+                path=shown + "/",
+                size=sum(p.stat().st_size for p in files),
+                files=digests,
+                sha256=folder_digest(digests),
+            )
         return cls(path=shown, size=path.stat().st_size, sha256=sha256_file(path))
 
     def digest_of(self, shown: str) -> str | None:
@@ -60,10 +65,10 @@ class Artifact(BaseModel):
             return self.sha256
         if not self.path.endswith("/") or not shown.startswith(self.path) or self.files is None:
             return None
-        inner = shown[len(self.path):]
+        inner = shown[len(self.path) :]
         if inner in self.files:
             return self.files[inner]
-        below = {name[len(inner) + 1:]: digest for name, digest in self.files.items() if name.startswith(inner + "/")}
+        below = {name[len(inner) + 1 :]: digest for name, digest in self.files.items() if name.startswith(inner + "/")}
         return folder_digest(below) if below else None
 
 
@@ -83,7 +88,7 @@ class Environment(BaseModel):
     device: str | None = None
 
     @classmethod
-    def current(cls, runtime: dict[str, str] | None = None) -> "Environment":
+    def current(cls, runtime: dict[str, str] | None = None) -> Environment:
         runtime = dict(runtime or {})
         packages = {}
         for name in _PACKAGES:
@@ -91,24 +96,34 @@ class Environment(BaseModel):
                 packages[name] = importlib_metadata.version(name)
             except importlib_metadata.PackageNotFoundError:
                 pass
-        return cls(python=platform.python_version(), platform=platform.platform(), processor=_cpu_name(),
-                   cores=os.cpu_count() or 1, memory_gib=_memory_gib(), packages=packages, isa=_isa_facts(),
-                   device=runtime.get("device"))
+        return cls(
+            python=platform.python_version(),
+            platform=platform.platform(),
+            processor=_cpu_name(),
+            cores=os.cpu_count() or 1,
+            memory_gib=_memory_gib(),
+            packages=packages,
+            isa=_isa_facts(),
+            device=runtime.get("device"),
+        )
 
 
 def _cpu_name() -> str:
     from .runtime import proc_field
+
     return proc_field("/proc/cpuinfo", "model name") or platform.processor() or platform.machine()
 
 
 def _memory_gib() -> float | None:
     from .runtime import proc_field
+
     total = proc_field("/proc/meminfo", "MemTotal")  # "24576000 kB"
     return round(int(total.split()[0]) / 2**20, 1) if total else None
 
 
 def _isa_facts() -> dict[str, str]:
     from .runtime import isa_facts
+
     return isa_facts()
 
 
@@ -117,8 +132,17 @@ def _isa_facts() -> dict[str, str]:
 DOC_METRICS: dict[str, tuple[str, ...]] = {
     "dataset": ("source_kind",),
     "network": ("parameters",),
-    "train": ("final_loss", "ms_per_step", "workers", "train_time_s", "parameters", "optimizer", "loss_function",
-              "best_checkpoint", "checkpoint_bytes"),
+    "train": (
+        "final_loss",
+        "ms_per_step",
+        "workers",
+        "train_time_s",
+        "parameters",
+        "optimizer",
+        "loss_function",
+        "best_checkpoint",
+        "checkpoint_bytes",
+    ),
     "eval": ("scores", "samples"),
     "export": ("formats", "sizes", "parity", "skipped", "input_shape"),
     "convert": ("conversions",),
@@ -216,7 +240,10 @@ class RecordStore:
             for artifact in records[index].outputs:
                 digest = artifact.digest_of(shown)
                 if digest is not None:
-                    later = [r for r in records[index + 1:]
-                             if (r.stage, r.kind) == (records[index].stage, records[index].kind)]
+                    later = [
+                        r
+                        for r in records[index + 1 :]
+                        if (r.stage, r.kind) == (records[index].stage, records[index].kind)
+                    ]
                     return None if later else (records[index], digest)
         return None

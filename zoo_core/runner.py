@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The stage runner: plans stages, runs each with a log, and writes one run record per stage run."""
+
 from __future__ import annotations
 
 import contextlib
@@ -19,7 +20,7 @@ from .errors import DiskFull, UsageError, ZooError, did_you_mean
 from .interrupts import deferred
 from .model import DATA_STAGES, STAGES, ModelSpec, StageContext
 from .outcomes import Ending, append_line, bad_numbers, close_logger, ending, stage_logger
-from .records import Artifact, Environment, RecordStore, RunRecord, shown_path
+from .records import Artifact, Environment, RecordStore, RunRecord, Status, shown_path
 from .runtime.mindspore_env import runtime_facts
 from .runtime.msrun import Cluster, job_for, launch, launch_folder
 from .workdir import exclusive
@@ -44,8 +45,9 @@ def parse_stages(spec: ModelSpec, text: str) -> Plan:
         if stage not in STAGES:
             raise UsageError(f"unknown stage '{stage}'{did_you_mean(stage, (*STAGES, 'all'))}")
         if stage not in spec.stages:
-            raise UsageError(f"model '{spec.name}' does not implement stage '{stage}'; "
-                             f"it implements: {', '.join(spec.implemented)}")
+            raise UsageError(
+                f"model '{spec.name}' does not implement stage '{stage}'; it implements: {', '.join(spec.implemented)}"
+            )
     return Plan([s for s in STAGES if s in wanted])
 
 
@@ -53,8 +55,7 @@ def stage_fingerprint(spec: ModelSpec, config: ModelConfig, stage: str) -> str:
     return fingerprint(config, keys_for_stage(spec.config_cls, stage))
 
 
-def add_prerequisites(spec: ModelSpec, plan: Plan, config: ModelConfig, store: RecordStore,
-                      data: Path | None) -> Plan:
+def add_prerequisites(spec: ModelSpec, plan: Plan, config: ModelConfig, store: RecordStore, data: Path | None) -> Plan:
     """Put in front any stage whose outputs a planned stage reads and that has no current record."""
     for stage in list(plan.stages):
         for need in spec.requires.get(stage, ()):
@@ -104,10 +105,20 @@ class Runner:
     after a killed writer, and marks the records such a writer left ``running`` as ``interrupted``.
     """
 
-    def __init__(self, spec: ModelSpec, config: ModelConfig, preset: str, workdir: Path,
-                 data: Path | None = None, resume: bool = False, quiet: bool = False,
-                 on_record=lambda record: None, converters: Mapping[str, Any] | None = None,
-                 cluster: Cluster | None = None, command: str = "zoo run") -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        config: ModelConfig,
+        preset: str,
+        workdir: Path,
+        data: Path | None = None,
+        resume: bool = False,
+        quiet: bool = False,
+        on_record=lambda record: None,
+        converters: Mapping[str, Any] | None = None,
+        cluster: Cluster | None = None,
+        command: str = "zoo run",
+    ) -> None:
         self.spec, self.config, self.preset = spec, config, preset
         self.workdir = Path(workdir)
         self.data = Path(data) if data is not None else None
@@ -139,23 +150,27 @@ class Runner:
             if record.status != "running":
                 continue
             log = self.workdir / record.log
-            ended = (dt.datetime.fromtimestamp(log.stat().st_mtime).astimezone() if log.is_file()
-                     else record.started)
-            closed = record.model_copy(update={
-                "status": "interrupted", "ended": ended,
-                "duration_s": round(max(0.0, (ended - record.started).total_seconds()), 3),
-                "error": f"the process (PID {record.pid}) ended without finishing the stage: killed (kill -9, out "
-                         f"of memory) or the machine stopped"})
+            ended = dt.datetime.fromtimestamp(log.stat().st_mtime).astimezone() if log.is_file() else record.started
+            closed = record.model_copy(
+                update={
+                    "status": "interrupted",
+                    "ended": ended,
+                    "duration_s": round(max(0.0, (ended - record.started).total_seconds()), 3),
+                    "error": f"the process (PID {record.pid}) ended without finishing the stage: killed (kill -9, out "
+                    f"of memory) or the machine stopped",
+                }
+            )
             self.store.write(closed)
-            notes.append(f"marked run {record.run_id} ({record.stage}) interrupted: its process ended without "
-                         f"a record")
+            notes.append(f"marked run {record.run_id} ({record.stage}) interrupted: its process ended without a record")
         return notes
 
     def plan(self, stages: str) -> Plan:
         plan = add_prerequisites(self.spec, parse_stages(self.spec, stages), self.config, self.store, self.data)
         if self.cluster.distributed and not set(plan.stages) & set(self.spec.distributed):
-            raise UsageError(f"--workers/--nodes: none of the stages {', '.join(plan.stages)} runs distributed for "
-                             f"'{self.spec.name}' (it can: {', '.join(self.spec.distributed) or 'none'})")
+            raise UsageError(
+                f"--workers/--nodes: none of the stages {', '.join(plan.stages)} runs distributed for "
+                f"'{self.spec.name}' (it can: {', '.join(self.spec.distributed) or 'none'})"
+            )
         if self.joins_another_host:
             plan.skipped = [s for s in plan.stages if s not in self.spec.distributed]
             plan.stages = [s for s in plan.stages if s in self.spec.distributed]
@@ -164,11 +179,19 @@ class Runner:
     def _distributed(self, ctx: StageContext) -> None:
         """Run ``ctx.stage`` on msrun workers and take rank 0's results into ``ctx``."""
         folder = self.workdir / ctx.stage / "distributed"
-        job = job_for(self.cluster, model=self.spec.name, stage=ctx.stage, config=self.config.model_dump(mode="json"),
-                      workdir=str(self.workdir.resolve()), data=str(ctx.data) if ctx.data else None,
-                      resume=self.resume)
-        ctx.log.info(f"launching {self.cluster.world_size} data-parallel workers with msrun "
-                     f"({self.cluster.workers} on this host, node {self.cluster.node_rank} of {self.cluster.nodes})")
+        job = job_for(
+            self.cluster,
+            model=self.spec.name,
+            stage=ctx.stage,
+            config=self.config.model_dump(mode="json"),
+            workdir=str(self.workdir.resolve()),
+            data=str(ctx.data) if ctx.data else None,
+            resume=self.resume,
+        )
+        ctx.log.info(
+            f"launching {self.cluster.world_size} data-parallel workers with msrun "
+            f"({self.cluster.workers} on this host, node {self.cluster.node_rank} of {self.cluster.nodes})"
+        )
         try:
             result = launch(job, self.cluster, folder, on_line=ctx.log.info)
         finally:  # an interrupted run names rank 0's last complete checkpoint
@@ -181,31 +204,63 @@ class Runner:
         ctx.warnings += result.get("warnings", [])
         ctx.needs += result.get("needs", [])
         ctx.metrics["workers"] = self.cluster.world_size
-        ctx.metrics["worker_logs"] = [str(p.relative_to(self.workdir))
-                                      for p in sorted(launch_folder(folder, self.cluster).glob("logs/worker_*.log"))]
+        ctx.metrics["worker_logs"] = [
+            str(p.relative_to(self.workdir))
+            for p in sorted(launch_folder(folder, self.cluster).glob("logs/worker_*.log"))
+        ]
         if not result:
             ctx.log.info(f"node {self.cluster.node_rank} done; rank 0 (node 0) writes the outputs")
 
     def _context(self, stage: str, log: logging.Logger) -> StageContext:
         data = self.data if stage in DATA_STAGES else None
         user_data = stage == "infer" and data is not None
-        return StageContext(model=self.spec, stage=stage, config=self.config, workdir=self.workdir,
-                            records=self.store, log=log, data=data, resume=self.resume, converters=self.converters,
-                            kind="user_data" if user_data else "delivery",
-                            output_dir=user_data_dir(self.workdir, data) if user_data else None)
+        return StageContext(
+            model=self.spec,
+            stage=stage,
+            config=self.config,
+            workdir=self.workdir,
+            records=self.store,
+            log=log,
+            data=data,
+            resume=self.resume,
+            converters=self.converters,
+            kind="user_data" if user_data else "delivery",
+            output_dir=user_data_dir(self.workdir, data) if data is not None and user_data else None,
+        )
 
-    def _record(self, ctx: StageContext, run_id: str, started: dt.datetime, status: str, duration: float,
-                error: str | None, log_path: Path) -> RunRecord:
+    def _record(
+        self,
+        ctx: StageContext,
+        run_id: str,
+        started: dt.datetime,
+        status: Status,
+        duration: float,
+        error: str | None,
+        log_path: Path,
+    ) -> RunRecord:
         return RunRecord(
-            run_id=run_id, model=self.spec.name, stage=ctx.stage, status=status, kind=ctx.kind, started=started,
-            ended=dt.datetime.now(dt.timezone.utc).astimezone(), duration_s=round(duration, 3),
-            preset=self.preset, config=self.config.model_dump(mode="json"),
+            run_id=run_id,
+            model=self.spec.name,
+            stage=ctx.stage,
+            status=status,
+            kind=ctx.kind,
+            started=started,
+            ended=dt.datetime.now(dt.timezone.utc).astimezone(),
+            duration_s=round(duration, 3),
+            preset=self.preset,
+            config=self.config.model_dump(mode="json"),
             fingerprint=stage_fingerprint(self.spec, self.config, ctx.stage),
             data=str(ctx.data) if ctx.data is not None else None,
             environment=Environment.current(runtime_facts()),
-            inputs=_artifacts(ctx.inputs, self.workdir, ctx.digests), outputs=_artifacts(ctx.outputs, self.workdir),
-            metrics=ctx.metrics, warnings=ctx.warnings, error=error, needs=ctx.needs,
-            log=str(log_path.relative_to(self.workdir)), pid=os.getpid())
+            inputs=_artifacts(ctx.inputs, self.workdir, ctx.digests),
+            outputs=_artifacts(ctx.outputs, self.workdir),
+            metrics=ctx.metrics,
+            warnings=ctx.warnings,
+            error=error,
+            needs=ctx.needs,
+            log=str(log_path.relative_to(self.workdir)),
+            pid=os.getpid(),
+        )
 
     def run_stage(self, stage: str) -> RunRecord:
         started = dt.datetime.now(dt.timezone.utc).astimezone()
@@ -226,11 +281,13 @@ class Runner:
                 self.spec.stages[stage](ctx)
             bad = bad_numbers(ctx.metrics)
             if bad:
-                raise ZooError(f"{stage} produced non-finite metrics ({', '.join(bad[:3])}): a damaged model or "
-                               f"input, or a diverged training; the run is not kept as a success")
+                raise ZooError(
+                    f"{stage} produced non-finite metrics ({', '.join(bad[:3])}): a damaged model or "
+                    f"input, or a diverged training; the run is not kept as a success"
+                )
             if ctx.needs:
                 end.status = "needs_tool"
-        except BaseException as exc:  # every way a stage can end gets its record and one line
+        except BaseException as exc:  # noqa: BLE001 - every way a stage can end gets its record and one line
             checkpoint = str(shown_path(ctx.last_checkpoint, self.workdir)) if ctx.last_checkpoint else None
             end = ending(exc, stage, self.spec.name, log, log_path, checkpoint, self.workdir)
         finally:

@@ -9,6 +9,7 @@ It checks: the model is registered, its metadata and every preset validate, each
 smoke preset and writes a complete record (with the metrics the delivery README needs, ``DOC_METRICS``), the
 README renders in Chinese and English with nothing missing, and ``zoo check`` finds no error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,8 +65,10 @@ def check_conformance(model: str, workdir: Path, preset: str = "smoke") -> Confo
             raise ConformanceError(f"{model}: the {record.stage} record lacks its log or environment")
         missing = [key for key in DOC_METRICS.get(record.stage, ()) if key not in record.metrics]
         if missing:
-            raise ConformanceError(f"{model}: the {record.stage} record lacks metrics {missing} the delivery README "
-                                   f"needs (see zoo_core.records.DOC_METRICS)")
+            raise ConformanceError(
+                f"{model}: the {record.stage} record lacks metrics {missing} the delivery README "
+                f"needs (see zoo_core.records.DOC_METRICS)"
+            )
         report.stages.append(record.stage)
     for lang in LANGS:
         try:
@@ -76,8 +79,10 @@ def check_conformance(model: str, workdir: Path, preset: str = "smoke") -> Confo
     results = api.check(model, workdir, manager=manager)
     errors = [f for r in results for f in r.findings if f.severity == "error"]
     if errors:
-        raise ConformanceError(f"{model}: zoo check finds {len(errors)} error(s), first {errors[0].rule}: "
-                               f"{errors[0].message} ({errors[0].file})")
+        raise ConformanceError(
+            f"{model}: zoo check finds {len(errors)} error(s), first {errors[0].rule}: "
+            f"{errors[0].message} ({errors[0].file})"
+        )
     report.rules_passed = sum(r.passed for r in results)
     return report
 

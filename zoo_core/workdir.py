@@ -7,6 +7,7 @@ with the PID and command of the holder. Readers (``zoo runs``, ``zoo check``, ``
 it. Under the lock, temporary files and folders of a killed writer (names with ``TMP_MARK``) are removed, and a
 folder that a killed ``atomic_dir`` left as ``.NAME.zoo-old`` without its replacement is put back.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,13 +56,28 @@ def exclusive(workdir: Path, command: str) -> Iterator[list[str]]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _holder(fd)
-            who = (f"PID {holder.get('pid')} on {holder.get('host')} (`{holder.get('command')}`, since "
-                   f"{holder.get('started')})" if holder else "another zoo process")
-            raise WorkdirBusy(f"{workdir} is in use by {who}: one zoo command writes to a work directory at a "
-                              f"time; wait for it to end, stop it, or use another --workdir") from None
+            who = (
+                f"PID {holder.get('pid')} on {holder.get('host')} (`{holder.get('command')}`, since "
+                f"{holder.get('started')})"
+                if holder
+                else "another zoo process"
+            )
+            raise WorkdirBusy(
+                f"{workdir} is in use by {who}: one zoo command writes to a work directory at a "
+                f"time; wait for it to end, stop it, or use another --workdir"
+            ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": command,
-                                 "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}).encode())
+        os.write(
+            fd,
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "command": command,
+                    "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                }
+            ).encode(),
+        )
         yield clean_stale(workdir)
     finally:
         os.close(fd)  # releases the lock
@@ -80,7 +96,7 @@ def clean_stale(root: Path) -> list[str]:
                 done.append(f"removed {path}")
                 dirs.remove(name)
             elif name.startswith(".") and name.endswith(OLD_MARK):
-                original = here / name[1:-len(OLD_MARK)]
+                original = here / name[1 : -len(OLD_MARK)]
                 if original.exists():
                     shutil.rmtree(path, ignore_errors=True)
                     done.append(f"removed {path}")

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """MCNN settings and presets. ``default`` is what the reference code really runs (notes/mcnn_reference.md)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -12,56 +13,74 @@ from zoo_core import ModelConfig, setting
 class McnnConfig(ModelConfig):
     # dataset
     kernel: Literal["fixed", "adaptive"] = setting(
-        "fixed", "Head kernel: 'fixed' 15x15 sigma-4 Gaussian (reference code) or 'adaptive' (paper).", "dataset")
-    patches_per_image: int = setting(9, "Random training patches per image, each ~1/4 of its width and height.",
-                                     "dataset", ge=1)
-    patch_pad: int = setting(256, "Patches are zero-padded (or centre-cropped) to this square size; 0 = no padding "
-                                  "(all patches must then share a shape). Multiple of 16.", "dataset", ge=0)
+        "fixed", "Head kernel: 'fixed' 15x15 sigma-4 Gaussian (reference code) or 'adaptive' (paper).", "dataset"
+    )
+    patches_per_image: int = setting(
+        9, "Random training patches per image, each ~1/4 of its width and height.", "dataset", ge=1
+    )
+    patch_pad: int = setting(
+        256,
+        "Patches are zero-padded (or centre-cropped) to this square size; 0 = no padding "
+        "(all patches must then share a shape). Multiple of 16.",
+        "dataset",
+        ge=0,
+    )
     val_fraction: float = setting(0.1, "Share of training images held out for validation.", "dataset", ge=0, lt=0.5)
-    data_seed: int = setting(64678, "Seed of the validation split, the patch positions and the synthetic data.",
-                             "dataset")
+    data_seed: int = setting(
+        64678, "Seed of the validation split, the patch positions and the synthetic data.", "dataset"
+    )
     synthetic_train: int = setting(300, "Synthetic training images (used when --data is not given).", "dataset", ge=2)
     synthetic_test: int = setting(182, "Synthetic test images (used when --data is not given).", "dataset", ge=1)
-    synthetic_size: int = setting(1024, "Side of the square synthetic images, in pixels (multiple of 16).",
-                                  "dataset", ge=64)
-    synthetic_max_count: int = setting(400, "Largest head count of a synthetic image (smallest: 3).", "dataset",
-                                       ge=4)
+    synthetic_size: int = setting(
+        1024, "Side of the square synthetic images, in pixels (multiple of 16).", "dataset", ge=64
+    )
+    synthetic_max_count: int = setting(400, "Largest head count of a synthetic image (smallest: 3).", "dataset", ge=4)
     # train
     epochs: int = setting(800, "Training epochs.", "train", ge=1)
     batch_size: int = setting(1, "Patches per step.", "train", ge=1)
     optimizer: Literal["adam", "sgd"] = setting("adam", "Adam (reference) or SGD with momentum.", "train")
     lr: float = setting(2.8e-5, "Initial learning rate.", "train", gt=0)
-    lr_steps: list[float] = setting([0.5, 0.75], "Fractions of training after which lr is multiplied by lr_decay.",
-                                    "train")
+    lr_steps: list[float] = setting(
+        [0.5, 0.75], "Fractions of training after which lr is multiplied by lr_decay.", "train"
+    )
     lr_decay: float = setting(0.1, "Learning-rate factor at each of lr_steps.", "train", gt=0, le=1)
     momentum: float = setting(0.9, "SGD momentum (optimizer=sgd only).", "train", ge=0, lt=1)
     weight_decay: float = setting(0.0, "L2 weight decay.", "train", ge=0)
     seed: int = setting(64678, "Seed of weight initialisation and patch order.", "train")
     keep_checkpoint_max: int = setting(10, "Epoch checkpoints kept (best.ckpt is kept besides).", "train", ge=1)
     amp_level: Literal["O0", "O1", "O2", "O3"] = setting(
-        "O0", "MindSpore mixed precision: O0 FP32; O1/O2/O3 FP16 compute (CPU: fixed loss scale, no overflow skip).",
-        "train")
+        "O0",
+        "MindSpore mixed precision: O0 FP32; O1/O2/O3 FP16 compute (CPU: fixed loss scale, no overflow skip).",
+        "train",
+    )
     log_every: int = setting(100, "Log a training line every this many steps.", "train", ge=1)
     pretrained: str | None = setting(None, "Checkpoint to fine-tune from (weights only; a new schedule).", "train")
     # eval
-    checkpoint: str | None = setting(None, "Checkpoint to evaluate and export (default: best.ckpt of the last "
-                                           "training).", "eval")
+    checkpoint: str | None = setting(
+        None, "Checkpoint to evaluate and export (default: best.ckpt of the last training).", "eval"
+    )
     # export
-    export_shape: list[int] = setting([1, 1, 1024, 1024], "Input shape N,C,H,W of the fixed-shape MINDIR/ONNX/AIR "
-                                                          "files (as the Ascend OM needs).", "export")
+    export_shape: list[int] = setting(
+        [1, 1, 1024, 1024],
+        "Input shape N,C,H,W of the fixed-shape MINDIR/ONNX/AIR files (as the Ascend OM needs).",
+        "export",
+    )
     # convert
-    converters: list[str] = setting([], "Converters to run (see `zoo info`); empty: every one whose input format "
-                                        "was exported.", "convert")
+    converters: list[str] = setting(
+        [], "Converters to run (see `zoo info`); empty: every one whose input format was exported.", "convert"
+    )
     soc_version: str = setting("Ascend310", "atc --soc_version (Ascend310, Ascend310P3, Ascend910B4...).", "convert")
-    precision_mode: Literal["force_fp16", "allow_fp32_to_fp16", "allow_mix_precision", "must_keep_origin_dtype",
-                            "force_fp32"] = setting("force_fp16", "atc --precision_mode.", "convert")
+    precision_mode: Literal[
+        "force_fp16", "allow_fp32_to_fp16", "allow_mix_precision", "must_keep_origin_dtype", "force_fp32"
+    ] = setting("force_fp16", "atc --precision_mode.", "convert")
     atc_log: Literal["debug", "info", "warning", "error", "null"] = setting("error", "atc --log level.", "convert")
     # infer
     backend: Literal["onnxruntime", "mindspore"] = setting(
-        "onnxruntime", "Inference runtime: onnxruntime (fastest on CPU here) or mindspore (MINDIR GraphCell).",
-        "infer")
-    infer_model: str | None = setting(None, "Model file to run (default: the dynamic-shape export of the last "
-                                            "export run for the backend).", "infer")
+        "onnxruntime", "Inference runtime: onnxruntime (fastest on CPU here) or mindspore (MINDIR GraphCell).", "infer"
+    )
+    infer_model: str | None = setting(
+        None, "Model file to run (default: the dynamic-shape export of the last export run for the backend).", "infer"
+    )
     threads: int = setting(0, "Inference threads (0: every core).", "infer", ge=0)
     overlays: bool = setting(True, "Write a density heat-map overlay PNG per image.", "infer")
 
@@ -80,7 +99,7 @@ class McnnConfig(ModelConfig):
         return value
 
     @model_validator(mode="after")
-    def _multiples(self) -> "McnnConfig":
+    def _multiples(self) -> McnnConfig:
         for name in ("patch_pad", "synthetic_size"):
             if getattr(self, name) % 16:
                 raise ValueError(f"{name}={getattr(self, name)} must be a multiple of 16")
@@ -91,10 +110,30 @@ PRESETS: dict[str, dict[str, object]] = {
     # The reference MindSpore port: Adam 2.8e-5, x0.1/x0.01 at 50%/75%, batch 1, 800 epochs, 9 patches, 10% val.
     "default": {},
     # Whole dataset+train+eval in well under a minute on 2 cores (used by the tests).
-    "smoke": {"synthetic_train": 6, "synthetic_test": 3, "synthetic_size": 128, "synthetic_max_count": 60,
-              "patches_per_image": 4, "patch_pad": 32, "val_fraction": 0.2, "epochs": 2, "batch_size": 4,
-              "lr": 1e-4, "log_every": 5, "export_shape": [1, 1, 128, 128]},
+    "smoke": {
+        "synthetic_train": 6,
+        "synthetic_test": 3,
+        "synthetic_size": 128,
+        "synthetic_max_count": 60,
+        "patches_per_image": 4,
+        "patch_pad": 32,
+        "val_fraction": 0.2,
+        "epochs": 2,
+        "batch_size": 4,
+        "lr": 1e-4,
+        "log_every": 5,
+        "export_shape": [1, 1, 128, 128],
+    },
     # The README's first command: a few minutes on 2 cores, clearly better than predicting the mean count.
-    "demo": {"synthetic_train": 80, "synthetic_test": 30, "synthetic_size": 256, "synthetic_max_count": 300,
-             "patch_pad": 64, "epochs": 12, "batch_size": 4, "lr": 1e-4, "log_every": 50},
+    "demo": {
+        "synthetic_train": 80,
+        "synthetic_test": 30,
+        "synthetic_size": 256,
+        "synthetic_max_count": 300,
+        "patch_pad": 64,
+        "epochs": 12,
+        "batch_size": 4,
+        "lr": 1e-4,
+        "log_every": 50,
+    },
 }

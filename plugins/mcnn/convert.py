@@ -5,6 +5,7 @@ Outputs go to ``<workdir>/convert/models/`` and ``<workdir>/convert/infer/{conve
 sdk/mcnn.pipeline}``. Converters whose tool (atc, converter_lite) is missing record the exact command instead,
 and the stage ends as "needs_tool".
 """
+
 from __future__ import annotations
 
 import shutil
@@ -21,8 +22,11 @@ def run_convert(ctx: StageContext) -> None:
     cfg = ctx.config
     export = ctx.latest("export")
     formats = export.metrics["formats"]
-    sources = {fmt: ctx.input(ctx.workdir / path, record=export) for fmt, path in formats.items()
-               if not fmt.endswith("_dynamic")}
+    sources = {
+        fmt: ctx.input(ctx.workdir / path, record=export)
+        for fmt, path in formats.items()
+        if not fmt.endswith("_dynamic")
+    }
     with np.load(ctx.input(ctx.workdir / export.metrics["sample"], record=export)) as sample:
         reference = (sample["input"], sample["expected"])
     out = ctx.stage_dir / "models"
@@ -31,9 +35,17 @@ def run_convert(ctx: StageContext) -> None:
     out.mkdir(parents=True)
 
     def job(source: Path) -> ConvertJob:
-        return ConvertJob(source=source, output_dir=out, stem=STEM, input_name=export.metrics["input_name"],
-                          input_shape=tuple(export.metrics["input_shape"]), soc_version=cfg.soc_version,
-                          precision_mode=cfg.precision_mode, log_level=cfg.atc_log, sample=reference)
+        return ConvertJob(
+            source=source,
+            output_dir=out,
+            stem=STEM,
+            input_name=export.metrics["input_name"],
+            input_shape=tuple(export.metrics["input_shape"]),
+            soc_version=cfg.soc_version,
+            precision_mode=cfg.precision_mode,
+            log_level=cfg.atc_log,
+            sample=reference,
+        )
 
     convert_all(ctx, sources, job, cfg.converters)
     delivery = write_delivery(ctx.stage_dir / "infer", job(Path(f"{STEM}.air")), STEM)

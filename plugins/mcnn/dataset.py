@@ -6,6 +6,7 @@ Output ``<workdir>/dataset/prepared/`` (replaced whole, atomically):
 - ``val/<image>.npz`` and ``test/<image>.npz``: ``image`` uint8 (H, W), ``density`` float32 (H/4, W/4), ``count``;
 - ``manifest.json``: source, format, kernel, split sizes and the mean training count.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,7 @@ def _fit(array: np.ndarray, side: int) -> np.ndarray:
     height, width = array.shape
     top = max(0, (height - side) // 2 // DOWN * DOWN) if height > side else 0
     left = max(0, (width - side) // 2 // DOWN * DOWN) if width > side else 0
-    array = array[top:top + side, left:left + side]
+    array = array[top : top + side, left : left + side]
     return np.pad(array, ((0, side - array.shape[0]), (0, side - array.shape[1])))
 
 
@@ -49,8 +50,8 @@ def make_patches(sample: Sample, count: int, pad: int, rng: np.random.Generator)
     for _ in range(count):
         top = int(rng.integers(0, (height - ph) // DOWN + 1)) * DOWN
         left = int(rng.integers(0, (width - pw) // DOWN + 1)) * DOWN
-        image = sample.image[top:top + ph, left:left + pw]
-        density = sample.density[top:top + ph, left:left + pw]
+        image = sample.image[top : top + ph, left : left + pw]
+        density = sample.density[top : top + ph, left : left + pw]
         if pad:
             image, density = _fit(image, pad), _fit(density, pad)
         patches.append((image, downsample(density, DOWN)))
@@ -59,8 +60,12 @@ def make_patches(sample: Sample, count: int, pad: int, rng: np.random.Generator)
 
 def _save_image(folder: Path, sample: Sample) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez(folder / f"{sample.name}.npz", image=sample.image, density=downsample(sample.density, DOWN),
-             count=np.float64(sample.count))
+    np.savez(
+        folder / f"{sample.name}.npz",
+        image=sample.image,
+        density=downsample(sample.density, DOWN),
+        count=np.float64(sample.count),
+    )
 
 
 def _val_indices(count: int, fraction: float, seed: int) -> set[int]:
@@ -83,28 +88,36 @@ def _prepare(ctx: StageContext, splits: dict[str, Split], out: Path) -> dict:
             group = "test" if name == "test" else ("val" if index in held_out else "train")
             counts[group].append(sample.count)
             if group == "train":
-                patches += make_patches(sample, cfg.patches_per_image, cfg.patch_pad,
-                                        np.random.default_rng([cfg.data_seed, index]))
+                patches += make_patches(
+                    sample, cfg.patches_per_image, cfg.patch_pad, np.random.default_rng([cfg.data_seed, index])
+                )
             else:
                 _save_image(out / group, sample)
     if len({p[0].shape for p in patches}) > 1:
-        raise ZooError("training patches differ in size (images of different sizes); set patch_pad, "
-                       "e.g. --set patch_pad=256")
+        raise ZooError(
+            "training patches differ in size (images of different sizes); set patch_pad, e.g. --set patch_pad=256"
+        )
     if patches:
-        np.savez(out / "train.npz", images=np.stack([p[0] for p in patches]),
-                 densities=np.stack([p[1] for p in patches]),
-                 counts=np.array([p[1].sum() for p in patches], dtype=np.float32))
+        np.savez(
+            out / "train.npz",
+            images=np.stack([p[0] for p in patches]),
+            densities=np.stack([p[1] for p in patches]),
+            counts=np.array([p[1].sum() for p in patches], dtype=np.float32),
+        )
     heads_clipped = sum(n for _, n in clipped)
     if heads_clipped:
-        ctx.warn(f"{heads_clipped} head(s) lay up to a few pixels outside their image and were clipped to the "
-                 f"border ({len(clipped)} image(s), first: {clipped[0][0]})")
+        ctx.warn(
+            f"{heads_clipped} head(s) lay up to a few pixels outside their image and were clipped to the "
+            f"border ({len(clipped)} image(s), first: {clipped[0][0]})"
+        )
     kinds = {split.kind for split in splits.values()}
     return {
         "source": str(ctx.data),
         "format": "shanghaitech" if "mat" in kinds else "csv-density",
         "kernel": cfg.kernel if "mat" in kinds else "given (csv)",
         "images": {group: len(values) for group, values in counts.items()},
-        "patches": len(patches), "patch_shape": list(patches[0][0].shape) if patches else None,
+        "patches": len(patches),
+        "patch_shape": list(patches[0][0].shape) if patches else None,
         "mean_train_count": float(np.mean(counts["train"])) if counts["train"] else None,
         "heads_clipped": heads_clipped,
     }
@@ -115,12 +128,21 @@ def run_dataset(ctx: StageContext) -> None:
     source_kind = "user data"
     if ctx.data is None:
         with atomic_dir(ctx.stage_dir / "synthetic") as tmp:
-            synthetic.generate(tmp, cfg.synthetic_train, cfg.synthetic_test, cfg.synthetic_size, 3,
-                               cfg.synthetic_max_count, cfg.data_seed)
+            synthetic.generate(
+                tmp,
+                cfg.synthetic_train,
+                cfg.synthetic_test,
+                cfg.synthetic_size,
+                3,
+                cfg.synthetic_max_count,
+                cfg.data_seed,
+            )
         ctx.data = ctx.output(ctx.stage_dir / "synthetic") / synthetic.PART
         source_kind = "synthetic"
-        ctx.log.info(f"no --data given: generated synthetic crowds ({cfg.synthetic_train} train, "
-                     f"{cfg.synthetic_test} test, {cfg.synthetic_size}px) in {ctx.data}")
+        ctx.log.info(
+            f"no --data given: generated synthetic crowds ({cfg.synthetic_train} train, "
+            f"{cfg.synthetic_test} test, {cfg.synthetic_size}px) in {ctx.data}"
+        )
     splits = find_splits(ctx.data)
     ctx.input(ctx.data)
     with atomic_dir(prepared_dir(ctx.workdir)) as tmp:
@@ -128,12 +150,23 @@ def run_dataset(ctx: StageContext) -> None:
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     ctx.output(prepared_dir(ctx.workdir))
     images = manifest["images"]
-    ctx.metrics.update({"train_images": images["train"], "val_images": images["val"], "test_images": images["test"],
-                        "train_patches": manifest["patches"], "heads_clipped": manifest["heads_clipped"],
-                        "mean_train_count": manifest["mean_train_count"], "source_kind": source_kind,
-                        "format": manifest["format"], "kernel": manifest["kernel"]})
-    ctx.log.info(f"prepared {images['train']} train images ({manifest['patches']} patches), {images['val']} val, "
-                 f"{images['test']} test from {ctx.data} ({manifest['format']}, {source_kind})")
+    ctx.metrics.update(
+        {
+            "train_images": images["train"],
+            "val_images": images["val"],
+            "test_images": images["test"],
+            "train_patches": manifest["patches"],
+            "heads_clipped": manifest["heads_clipped"],
+            "mean_train_count": manifest["mean_train_count"],
+            "source_kind": source_kind,
+            "format": manifest["format"],
+            "kernel": manifest["kernel"],
+        }
+    )
+    ctx.log.info(
+        f"prepared {images['train']} train images ({manifest['patches']} patches), {images['val']} val, "
+        f"{images['test']} test from {ctx.data} ({manifest['format']}, {source_kind})"
+    )
 
 
 def read_manifest(workdir: Path) -> dict:

@@ -9,6 +9,7 @@ Fast paths: the fixed kernel is one separable filter over an image of per-head w
 kernel mass inside the image, computed from cumulative sums); the adaptive kernel adds a small local window per
 head. :func:`density_naive` (one full-image filter per head) is kept only to check them.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,8 +49,9 @@ def _inside_mass(centres: np.ndarray, length: int, kernel: np.ndarray) -> np.nda
     return cumulative[hi] - cumulative[lo]
 
 
-def density_fixed(points: np.ndarray, shape: tuple[int, int], size: int = FIXED_SIZE,
-                  sigma: float = FIXED_SIGMA) -> np.ndarray:
+def density_fixed(
+    points: np.ndarray, shape: tuple[int, int], size: int = FIXED_SIZE, sigma: float = FIXED_SIGMA
+) -> np.ndarray:
     """Density map with one fixed Gaussian per head, each head summing to 1 inside the image."""
     density = np.zeros(shape, dtype=np.float64)
     if len(points) == 0:
@@ -62,8 +64,9 @@ def density_fixed(points: np.ndarray, shape: tuple[int, int], size: int = FIXED_
     return filtered.astype(np.float32)
 
 
-def adaptive_sigmas(points: np.ndarray, beta: float = ADAPTIVE_BETA, k: int = ADAPTIVE_NEIGHBOURS,
-                    fallback: float = FIXED_SIGMA) -> np.ndarray:
+def adaptive_sigmas(
+    points: np.ndarray, beta: float = ADAPTIVE_BETA, k: int = ADAPTIVE_NEIGHBOURS, fallback: float = FIXED_SIGMA
+) -> np.ndarray:
     """sigma_i = beta x mean distance to the k nearest other heads (fewer if fewer exist; ``fallback`` if alone)."""
     count = len(points)
     if count < 2:
@@ -79,7 +82,7 @@ def density_adaptive(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     height, width = shape
     density = np.zeros(shape, dtype=np.float64)
     rows, cols = head_pixels(points, shape)
-    for row, col, sigma in zip(rows, cols, adaptive_sigmas(points)):
+    for row, col, sigma in zip(rows, cols, adaptive_sigmas(points), strict=True):
         radius = max(1, math.ceil(3 * sigma))
         top, bottom = max(0, row - radius), min(height, row + radius + 1)
         left, right = max(0, col - radius), min(width, col + radius + 1)
@@ -102,7 +105,7 @@ def density_naive(points: np.ndarray, shape: tuple[int, int], kernel: str = "fix
     density = np.zeros(shape, dtype=np.float64)
     rows, cols = head_pixels(points, shape)
     sigmas = adaptive_sigmas(points) if kernel == "adaptive" else np.full(len(points), FIXED_SIGMA)
-    for row, col, sigma in zip(rows, cols, sigmas):
+    for row, col, sigma in zip(rows, cols, sigmas, strict=True):
         size = FIXED_SIZE if kernel == "fixed" else 2 * max(1, math.ceil(3 * sigma)) + 1
         g = gaussian_1d(size, sigma)
         impulse = np.zeros(shape, dtype=np.float64)
@@ -129,5 +132,5 @@ def resize_density(density: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     resized = cv2.resize(density.astype(np.float64), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     current = float(resized.sum())
     if current > 0:
-        resized *= total / current
+        resized = resized * (total / current)
     return resized.astype(np.float32)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The eval stage: MAE and MSE (root of the mean squared count error, as in the crowd-counting literature) on
 the test split, next to the baseline of predicting the mean training count for every image."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,8 +53,10 @@ def resolve_checkpoint(ctx: StageContext) -> Path:
 def run_eval(ctx: StageContext) -> None:
     paths = iter_images(ctx.workdir, "test")
     if not paths:
-        raise ZooError(f"the prepared data in {ctx.workdir / 'dataset'} has no test images; give --data a folder "
-                       f"with test_data/ and run the dataset stage")
+        raise ZooError(
+            f"the prepared data in {ctx.workdir / 'dataset'} has no test images; give --data a folder "
+            f"with test_data/ and run the dataset stage"
+        )
     ctx.input(paths[0].parent)
     checkpoint = resolve_checkpoint(ctx)
     net = build_network()
@@ -62,15 +65,37 @@ def run_eval(ctx: StageContext) -> None:
     truth = np.array([r[1] for r in rows])
     mean_count = read_manifest(ctx.workdir).get("mean_train_count")
     baseline = count_errors(np.full_like(truth, mean_count), truth) if mean_count is not None else (None, None)
-    ctx.output(atomic_write_csv(ctx.stage_dir / "predictions.csv", ["image", "gt_count", "predicted_count", "error"],
-                                [(name, f"{gt:.3f}", f"{pred:.3f}", f"{pred - gt:.3f}") for name, gt, pred in rows]))
-    ctx.metrics.update({"mae": round(mae, 4), "mse": round(mse, 4), "samples": len(rows), "checkpoint": str(checkpoint),
-                        "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)}})
+    ctx.output(
+        atomic_write_csv(
+            ctx.stage_dir / "predictions.csv",
+            ["image", "gt_count", "predicted_count", "error"],
+            [(name, f"{gt:.3f}", f"{pred:.3f}", f"{pred - gt:.3f}") for name, gt, pred in rows],
+        )
+    )
+    ctx.metrics.update(
+        {
+            "mae": round(mae, 4),
+            "mse": round(mse, 4),
+            "samples": len(rows),
+            "checkpoint": str(checkpoint),
+            "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)},
+        }
+    )
     if baseline[0] is not None:
-        ctx.metrics.update({"baseline_mae": round(baseline[0], 4), "baseline_mse": round(baseline[1], 4),
-                            "baseline": {"name": "mean training count for every image",
-                                         "MAE": round(baseline[0], 4), "MSE": round(baseline[1], 4)}})
+        ctx.metrics.update(
+            {
+                "baseline_mae": round(baseline[0], 4),
+                "baseline_mse": round(baseline[1], 4),
+                "baseline": {
+                    "name": "mean training count for every image",
+                    "MAE": round(baseline[0], 4),
+                    "MSE": round(baseline[1], 4),
+                },
+            }
+        )
     ctx.log.info(f"evaluation on {len(rows)} test images with {checkpoint}: MAE {mae:.3f}, MSE {mse:.3f}")
     if baseline[0] is not None:
-        ctx.log.info(f"baseline (predict the mean training count {mean_count:.1f} for every image): "
-                     f"MAE {baseline[0]:.3f}, MSE {baseline[1]:.3f}")
+        ctx.log.info(
+            f"baseline (predict the mean training count {mean_count:.1f} for every image): "
+            f"MAE {baseline[0]:.3f}, MSE {baseline[1]:.3f}"
+        )

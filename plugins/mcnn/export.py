@@ -8,6 +8,7 @@ Writes ``<workdir>/export/model/`` (replaced whole, atomically):
   at their own size (multiples of 4), exactly as eval does;
 - ``sample.npz``: the fixed sample input and the checkpoint's output on it, for parity checks of conversions.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,9 +43,11 @@ def make_dynamic_onnx(fixed: Path, target: Path) -> None:
     import onnx
 
     model = onnx.load(str(fixed))
-    for value, names in ((model.graph.input[0], ("batch", "", "height", "width")),
-                         (model.graph.output[0], ("batch", "", "height_4", "width_4"))):
-        for dim, name in zip(value.type.tensor_type.shape.dim, names):
+    for value, names in (
+        (model.graph.input[0], ("batch", "", "height", "width")),
+        (model.graph.output[0], ("batch", "", "height_4", "width_4")),
+    ):
+        for dim, name in zip(value.type.tensor_type.shape.dim, names, strict=True):
             if name:
                 dim.ClearField("dim_value")
                 dim.dim_param = name
@@ -74,30 +77,49 @@ def run_export(ctx: StageContext) -> None:
         if device == "Ascend":
             ms.export(net, fixed, file_name=str(tmp / STEM), file_format="AIR")
         else:
-            skipped["air"] = (f"AIR export needs MindSpore's Ascend backend (this run: {device}); run "
-                              f"`zoo run mcnn --stage export` on an Ascend host for mcnn.air")
+            skipped["air"] = (
+                f"AIR export needs MindSpore's Ascend backend (this run: {device}); run "
+                f"`zoo run mcnn --stage export` on an Ascend host for mcnn.air"
+            )
             ctx.log.info(f"air skipped: {skipped['air']}")
         np.savez(tmp / "sample.npz", input=sample, expected=expected)
-        files_to_check = {"mindir": f"{STEM}.mindir", "onnx": f"{STEM}.onnx",
-                          "mindir_dynamic": f"{STEM}_dynamic.mindir", "onnx_dynamic": f"{STEM}_dynamic.onnx"}
+        files_to_check = {
+            "mindir": f"{STEM}.mindir",
+            "onnx": f"{STEM}.onnx",
+            "mindir_dynamic": f"{STEM}_dynamic.mindir",
+            "onnx_dynamic": f"{STEM}_dynamic.onnx",
+        }
         parities = {name: file_parity(tmp / file, sample, expected) for name, file in files_to_check.items()}
         limit = TOLERANCE * max(1.0, float(np.abs(expected).max()))
         bad = {name: p for name, p in parities.items() if p["max_abs_error"] > limit}
         if bad:
             name, worst = next(iter(bad.items()))
-            raise ZooError(f"exported {name} differs from the checkpoint by {worst['max_abs_error']:.3g} "
-                           f"(limit {limit:.3g}); the export is not kept")
+            raise ZooError(
+                f"exported {name} differs from the checkpoint by {worst['max_abs_error']:.3g} "
+                f"(limit {limit:.3g}); the export is not kept"
+            )
     for path in sorted(final.iterdir()):
         ctx.output(path)
         fmt = path.suffix.lstrip(".")
         key = f"{fmt}_dynamic" if path.stem.endswith("_dynamic") else fmt
         if fmt in ("mindir", "onnx", "air"):
             files[key] = str(path.relative_to(ctx.workdir))
-    ctx.metrics.update({"formats": files, "skipped": skipped, "parity": parities, "input_shape": shape,
-                        "input_name": INPUT_NAME, "checkpoint": str(checkpoint),
-                        "sample": str((final / "sample.npz").relative_to(ctx.workdir)), "device": device,
-                        "sizes": {key: (ctx.workdir / rel).stat().st_size for key, rel in files.items()}})
-    worst = max(p["max_abs_error"] for p in parities.values())
-    ctx.log.info(f"exported {', '.join(sorted(files))} from {checkpoint} (input {'x'.join(map(str, shape))}); "
-                 f"largest difference from the checkpoint {worst:.3g}, "
-                 f"sample count {parities['onnx']['reference_sum']:.2f}")
+    ctx.metrics.update(
+        {
+            "formats": files,
+            "skipped": skipped,
+            "parity": parities,
+            "input_shape": shape,
+            "input_name": INPUT_NAME,
+            "checkpoint": str(checkpoint),
+            "sample": str((final / "sample.npz").relative_to(ctx.workdir)),
+            "device": device,
+            "sizes": {key: (ctx.workdir / rel).stat().st_size for key, rel in files.items()},
+        }
+    )
+    largest = max(p["max_abs_error"] for p in parities.values())
+    ctx.log.info(
+        f"exported {', '.join(sorted(files))} from {checkpoint} (input {'x'.join(map(str, shape))}); "
+        f"largest difference from the checkpoint {largest:.3g}, "
+        f"sample count {parities['onnx']['reference_sum']:.2f}"
+    )

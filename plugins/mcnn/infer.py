@@ -9,6 +9,7 @@ images, or a split folder holding ``images/`` and ``ground_truth/`` (.mat) or ``
 counted. Writes ``predictions.csv`` (a row per image file, by its name) and ``overlays/<image file name>.png``
 into ``<workdir>/infer/`` for the test split, or into the run's own folder for data the user brought.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,7 @@ import numpy as np
 
 from zoo_core import BACKEND_FORMATS, StageContext, ZooError, atomic_dir, atomic_write_csv, open_backend, progress
 
-from .loaders import (IMAGE_SUFFIXES, Split, file_order, find_splits, label_path, labelled, load_sample,
-                      read_image)
+from .loaders import IMAGE_SUFFIXES, Split, file_order, find_splits, label_path, labelled, load_sample, read_image
 from .scores import count_errors
 
 
@@ -52,14 +52,15 @@ def _model_path(ctx: StageContext) -> Path:
     if ctx.config.infer_model:
         return ctx.input(ctx.config.infer_model)
     export = ctx.latest("export")
-    return ctx.input(ctx.workdir / export.metrics["formats"][f"{BACKEND_FORMATS[ctx.config.backend]}_dynamic"],
-                     record=export)
+    return ctx.input(
+        ctx.workdir / export.metrics["formats"][f"{BACKEND_FORMATS[ctx.config.backend]}_dynamic"], record=export
+    )
 
 
 def overlay(image: np.ndarray, density: np.ndarray) -> np.ndarray:
     """The density map as a JET heat map over the grayscale image."""
     heat = cv2.resize(density, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-    heat = cv2.applyColorMap(np.uint8(255 * heat / max(float(heat.max()), 1e-12)), cv2.COLORMAP_JET)
+    heat = cv2.applyColorMap((255 * heat / max(float(heat.max()), 1e-12)).astype(np.uint8), cv2.COLORMAP_JET)
     return cv2.addWeighted(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR), 0.5, heat, 0.5, 0)
 
 
@@ -101,29 +102,54 @@ def run_infer(ctx: StageContext) -> None:
             seconds.append(time.perf_counter() - tick)
             count = float(density.astype(np.float64).sum())
             if not np.isfinite(count):
-                raise ZooError(f"{path.name}: {model} gives a non-finite count ({count}): the model file is damaged; "
-                               f"nothing was written")
+                raise ZooError(
+                    f"{path.name}: {model} gives a non-finite count ({count}): the model file is damaged; "
+                    f"nothing was written"
+                )
             rows.append((path.name, count, truth))
             if cfg.overlays and not cv2.imwrite(str(overlays / f"{path.name}.png"), overlay(image, density)):
-                raise ZooError(f"could not write the overlay of {path.name} to {ctx.stage_dir / 'overlays'} "
-                               f"(disk full or not writable?)")
+                raise ZooError(
+                    f"could not write the overlay of {path.name} to {ctx.stage_dir / 'overlays'} "
+                    f"(disk full or not writable?)"
+                )
     if not rows:
         raise ZooError(f"{source}: none of the {len(files)} files could be read as an image")
-    ctx.output(atomic_write_csv(ctx.stage_dir / "predictions.csv", ["image", "predicted_count", "gt_count", "error"],
-                                [[name, f"{predicted:.3f}", "" if truth is None else f"{truth:.3f}",
-                                  "" if truth is None else f"{predicted - truth:.3f}"]
-                                 for name, predicted, truth in rows]))
+    ctx.output(
+        atomic_write_csv(
+            ctx.stage_dir / "predictions.csv",
+            ["image", "predicted_count", "gt_count", "error"],
+            [
+                [
+                    name,
+                    f"{predicted:.3f}",
+                    "" if truth is None else f"{truth:.3f}",
+                    "" if truth is None else f"{predicted - truth:.3f}",
+                ]
+                for name, predicted, truth in rows
+            ],
+        )
+    )
     if cfg.overlays:
         ctx.output(ctx.stage_dir / "overlays")
     labelled = [(p, t) for _, p, t in rows if t is not None]
-    ctx.metrics.update({"backend": cfg.backend, "backend_details": predict.details, "model": str(model),
-                        "samples": len(rows), "skipped": len(skipped),
-                        "skipped_files": skipped, "labelled": len(labelled), "source": str(source),
-                        "seconds_per_image": round(float(np.median(seconds)), 4)})
+    ctx.metrics.update(
+        {
+            "backend": cfg.backend,
+            "backend_details": predict.details,
+            "model": str(model),
+            "samples": len(rows),
+            "skipped": len(skipped),
+            "skipped_files": skipped,
+            "labelled": len(labelled),
+            "source": str(source),
+            "seconds_per_image": round(float(np.median(seconds)), 4),
+        }
+    )
     message = f"inferred {len(rows)} images from {source} with {cfg.backend} ({model.name})"
     if labelled:
         mae, mse = count_errors(np.array([p for p, _ in labelled]), np.array([t for _, t in labelled]))
-        ctx.metrics.update({"mae": round(mae, 4), "mse": round(mse, 4),
-                            "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)}})
+        ctx.metrics.update(
+            {"mae": round(mae, 4), "mse": round(mse, 4), "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)}}
+        )
         message += f": MAE {mae:.3f}, MSE {mse:.3f} on {len(labelled)} labelled images"
     ctx.log.info(message + (f"; skipped {len(skipped)} unreadable file(s)" if skipped else ""))

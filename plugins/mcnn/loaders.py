@@ -7,6 +7,7 @@ Accepted layouts (``--data PATH``):
   folder holding exactly one ``part_*_final``;
 - ``PATH/images`` + ``PATH/ground_truth_csv`` (the reference CSV test layout): a test split only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 def file_order(path: Path) -> tuple[int, str]:
     """Sort key putting IMG_2 before IMG_10 (ShanghaiTech's numbering)."""
     return len(path.stem), path.stem
+
+
 BORDER_TOLERANCE = 5.0  # px: real labels have heads a pixel or two outside the image; clip those
 
 
@@ -55,8 +58,7 @@ def _split(folder: Path) -> Split:
         raise ZooError(f"{images_dir}: no images (.jpg, .jpeg, .png, .bmp) found")
     split = labelled(images, folder)
     if split is None:
-        raise ZooError(f"{folder}: no labels: expected ground_truth/ (.mat) or ground_truth_csv/ (.csv) beside "
-                       f"images/")
+        raise ZooError(f"{folder}: no labels: expected ground_truth/ (.mat) or ground_truth_csv/ (.csv) beside images/")
     return split
 
 
@@ -72,8 +74,10 @@ def find_splits(root: Path) -> dict[str, Split]:
     """Map ``train``/``test`` to their images and labels; a clear error for any other layout."""
     root = Path(root)
     if not root.is_dir():
-        raise ZooError(f"--data {root}: folder not found; give a ShanghaiTech part folder (part_A_final) or a CSV "
-                       f"layout, or leave out --data to use the built-in synthetic data")
+        raise ZooError(
+            f"--data {root}: folder not found; give a ShanghaiTech part folder (part_A_final) or a CSV "
+            f"layout, or leave out --data to use the built-in synthetic data"
+        )
     if not any(root.iterdir()):
         raise ZooError(f"--data {root}: the folder is empty")
     parts = sorted(p for p in root.glob("part_*_final") if p.is_dir())
@@ -100,8 +104,11 @@ def read_image(path: Path) -> np.ndarray:
 
 
 def label_path(image: Path, split: Split) -> Path:
-    candidates = ([split.labels / f"GT_{image.stem}.mat"] if split.kind == "mat"
-                  else [split.labels / f"{image.stem}.csv", split.labels / f"GT_{image.stem}.csv"])
+    candidates = (
+        [split.labels / f"GT_{image.stem}.mat"]
+        if split.kind == "mat"
+        else [split.labels / f"{image.stem}.csv", split.labels / f"GT_{image.stem}.csv"]
+    )
     for candidate in candidates:
         if candidate.is_file():
             return candidate
@@ -121,8 +128,10 @@ def read_mat_points(path: Path) -> np.ndarray:
     except (MatReadError, ValueError, NotImplementedError, OSError, TypeError) as exc:
         raise ZooError(f"{path}: not a readable MATLAB .mat file ({exc}); save it with -v7 or earlier") from None
     if "image_info" not in mat:
-        raise ZooError(f"{path}: no 'image_info' variable; expected ShanghaiTech ground truth with "
-                       f"image_info{{1,1}}.location (N x 2 head positions)")
+        raise ZooError(
+            f"{path}: no 'image_info' variable; expected ShanghaiTech ground truth with "
+            f"image_info{{1,1}}.location (N x 2 head positions)"
+        )
     info = _unwrap(mat["image_info"])
     if not isinstance(info, np.ndarray) or info.dtype.names is None or "location" not in info.dtype.names:
         raise ZooError(f"{path}: image_info has no 'location' field (N x 2 head positions [x y])")
@@ -141,16 +150,24 @@ def check_points(points: np.ndarray, shape: tuple[int, int], path: Path) -> tupl
         row = int(np.argwhere(~np.isfinite(points))[0][0])
         raise ZooError(f"{path}: head {row + 1} has a non-finite coordinate {points[row].tolist()}; fix or remove it")
     x, y = points[:, 0], points[:, 1]
-    far = (x < -BORDER_TOLERANCE) | (x > width + BORDER_TOLERANCE) | (y < -BORDER_TOLERANCE) | (
-        y > height + BORDER_TOLERANCE)
+    far = (
+        (x < -BORDER_TOLERANCE)
+        | (x > width + BORDER_TOLERANCE)
+        | (y < -BORDER_TOLERANCE)
+        | (y > height + BORDER_TOLERANCE)
+    )
     if far.any():
         swapped_fits = ((y >= 0) & (y <= width) & (x >= 0) & (x <= height)).all()
         if swapped_fits:
-            raise ZooError(f"{path}: head positions fit the {width}x{height} image only with x and y swapped; "
-                           f"store them as [x y] (column, row)")
+            raise ZooError(
+                f"{path}: head positions fit the {width}x{height} image only with x and y swapped; "
+                f"store them as [x y] (column, row)"
+            )
         row = int(np.argmax(far))
-        raise ZooError(f"{path}: head {row + 1} at {points[row].round(1).tolist()} is far outside the "
-                       f"{width}x{height} image; fix the label or its image")
+        raise ZooError(
+            f"{path}: head {row + 1} at {points[row].round(1).tolist()} is far outside the "
+            f"{width}x{height} image; fix the label or its image"
+        )
     outside = (x < 1) | (x >= width + 1) | (y < 1) | (y >= height + 1)
     clipped = points.copy()
     clipped[:, 0] = np.clip(x, 1, width + 1 - 1e-6)
@@ -164,8 +181,10 @@ def read_csv_density(path: Path, shape: tuple[int, int]) -> np.ndarray:
     except (ValueError, OSError) as exc:
         raise ZooError(f"{path}: not a comma-separated density matrix ({exc})") from None
     if density.shape != shape:
-        raise ZooError(f"{path}: density map is {density.shape[1]}x{density.shape[0]} but its image is "
-                       f"{shape[1]}x{shape[0]}; regenerate the map for this image")
+        raise ZooError(
+            f"{path}: density map is {density.shape[1]}x{density.shape[0]} but its image is "
+            f"{shape[1]}x{shape[0]}; regenerate the map for this image"
+        )
     if not np.isfinite(density).all() or (density < 0).any():
         raise ZooError(f"{path}: density map has negative or non-finite values")
     return density

@@ -6,16 +6,21 @@ ReLU after every conv including the 1x1 fuse, grayscale 0-255 input, density map
 names are ``branch{1,2,3}.{0,2,4,5}.conv.{weight,bias}`` and ``fuse.0.conv.{weight,bias}`` (positions 1 and 3 are
 the pools), so checkpoints from ``mindspore-ai/models`` ``research/cv/MCNN`` load unchanged.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from zoo_core import ZooError, load_mindspore
 
 ms = load_mindspore()
-nn = ms.nn
+if TYPE_CHECKING:
+    from mindspore import nn
+else:
+    nn = ms.nn
 
 # (in, out, kernel) per conv of each column; a 2x2 pool follows the first two convs.
 COLUMNS: dict[str, list[tuple[int, int, int]]] = {
@@ -32,9 +37,17 @@ class ConvReLU(nn.Cell):
 
     def __init__(self, cin: int, cout: int, kernel: int) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, kernel, stride=1, pad_mode="pad", padding=(kernel - 1) // 2,
-                              has_bias=True, weight_init=ms.common.initializer.Normal(sigma=0.01),
-                              bias_init="zeros")
+        self.conv = nn.Conv2d(
+            cin,
+            cout,
+            kernel,
+            stride=1,
+            pad_mode="pad",
+            padding=(kernel - 1) // 2,
+            has_bias=True,
+            weight_init=ms.common.initializer.Normal(sigma=0.01),
+            bias_init="zeros",
+        )
         self.relu = nn.ReLU()
 
     def construct(self, x):
@@ -99,18 +112,24 @@ def load_weights(net: nn.Cell, path: str | Path) -> list[str]:
         raise ZooError(f"checkpoint {path} not found: give an existing .ckpt file")
     try:
         params = ms.load_checkpoint(str(path))
-    except Exception as exc:  # MindSpore raises ValueError/RuntimeError for non-checkpoint files
-        raise ZooError(f"{path}: not a readable MindSpore checkpoint ({type(exc).__name__}: "
-                       f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    except Exception as exc:  # noqa: BLE001 - MindSpore raises ValueError/RuntimeError for non-checkpoint files
+        raise ZooError(
+            f"{path}: not a readable MindSpore checkpoint ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from None
     wanted = {p.name: p for p in net.get_parameters()}
     missing = [name for name in wanted if name not in params]
     if missing:
-        raise ZooError(f"{path}: not an MCNN checkpoint: missing {len(missing)} of {len(wanted)} network "
-                       f"parameters (first: '{missing[0]}'); expected names like 'branch1.0.conv.weight'")
+        raise ZooError(
+            f"{path}: not an MCNN checkpoint: missing {len(missing)} of {len(wanted)} network "
+            f"parameters (first: '{missing[0]}'); expected names like 'branch1.0.conv.weight'"
+        )
     for name, param in wanted.items():
         if tuple(params[name].shape) != tuple(param.shape):
-            raise ZooError(f"{path}: parameter '{name}' has shape {tuple(params[name].shape)}, the network "
-                           f"needs {tuple(param.shape)}: the checkpoint is of another network")
+            raise ZooError(
+                f"{path}: parameter '{name}' has shape {tuple(params[name].shape)}, the network "
+                f"needs {tuple(param.shape)}: the checkpoint is of another network"
+            )
     ms.load_param_into_net(net, {name: params[name] for name in wanted}, strict_load=True)
     return list(wanted)
 
@@ -139,8 +158,15 @@ def run_network(ctx) -> None:
         raise ZooError(f"MCNN output shape {tuple(out)} for a {side}x{side} input, expected {expected}")
     params = {p.name: list(p.shape) for p in net.get_parameters()}
     ctx.output(atomic_write_json(ctx.stage_dir / "summary.json", {"parameters": params}))
-    ctx.metrics.update({"parameters": parameter_count(net), "parameter_tensors": len(params),
-                        "gflops_1024": round(conv_flops(1024, 1024) / 1e9, 2),
-                        "output_shape_256": list(expected)})
-    ctx.log.info(f"MCNN: {len(params)} parameter tensors, {parameter_count(net):,} values, "
-                 f"{conv_flops(1024, 1024) / 1e9:.1f} GFLOP per 1024x1024 image")
+    ctx.metrics.update(
+        {
+            "parameters": parameter_count(net),
+            "parameter_tensors": len(params),
+            "gflops_1024": round(conv_flops(1024, 1024) / 1e9, 2),
+            "output_shape_256": list(expected),
+        }
+    )
+    ctx.log.info(
+        f"MCNN: {len(params)} parameter tensors, {parameter_count(net):,} values, "
+        f"{conv_flops(1024, 1024) / 1e9:.1f} GFLOP per 1024x1024 image"
+    )

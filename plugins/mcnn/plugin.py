@@ -3,6 +3,7 @@
 
 Stage modules import MindSpore, so they are imported only when a stage runs: ``zoo list`` stays fast.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -14,9 +15,15 @@ from .config import PRESETS, McnnConfig
 
 ZOO_API_VERSION = 1
 HERE = Path(__file__).parent
-STAGES = {"dataset": "dataset:run_dataset", "network": "network:run_network", "train": "train:run_train",
-          "eval": "evaluate:run_eval", "export": "export:run_export", "convert": "convert:run_convert",
-          "infer": "infer:run_infer"}
+STAGES = {
+    "dataset": "dataset:run_dataset",
+    "network": "network:run_network",
+    "train": "train:run_train",
+    "eval": "evaluate:run_eval",
+    "export": "export:run_export",
+    "convert": "convert:run_convert",
+    "infer": "infer:run_infer",
+}
 
 
 def _lazy(target: str):
@@ -31,17 +38,19 @@ def _lazy(target: str):
 
 @hookimpl
 def zoo_register_models(register) -> None:
-    register(ModelSpec(
-        name="mcnn",
-        summary="MCNN multi-column CNN crowd counting (Zhang et al., CVPR 2016) on MindSpore",
-        metadata=load_metadata(HERE / "metadata.yaml"),
-        config_cls=McnnConfig,
-        presets=PRESETS,
-        stages={stage: _lazy(target) for stage, target in STAGES.items()},
-        requires={"train": ("dataset",), "eval": ("dataset",), "convert": ("export",)},
-        source_dir=HERE,
-        distributed=("train",),
-    ))
+    register(
+        ModelSpec(
+            name="mcnn",
+            summary="MCNN multi-column CNN crowd counting (Zhang et al., CVPR 2016) on MindSpore",
+            metadata=load_metadata(HERE / "metadata.yaml"),
+            config_cls=McnnConfig,
+            presets=PRESETS,
+            stages={stage: _lazy(target) for stage, target in STAGES.items()},
+            requires={"train": ("dataset",), "eval": ("dataset",), "convert": ("export",)},
+            source_dir=HERE,
+            distributed=("train",),
+        )
+    )
 
 
 @hookimpl

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Crowd-counting scores, shared by eval and infer (no framework imports)."""
+
 from __future__ import annotations
 
 import math

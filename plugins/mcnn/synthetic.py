@@ -2,6 +2,7 @@
 """The built-in data set: synthetic crowds written in the ShanghaiTech layout, so the default path runs the same
 loader as users' data. Deterministic from a seed; head-like blobs whose size grows towards the bottom of the
 image (perspective) on textured backgrounds; counts log-uniform from a few to several hundred."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,12 +32,30 @@ def crowd_image(rng: np.random.Generator, size: int, count: int) -> tuple[np.nda
     for i in order:
         x, y, r = float(xs[i]), float(ys[i]), float(radii[i])
         body = (int(x), int(y + 2.2 * r))
-        cv2.ellipse(canvas, body, (max(1, int(1.8 * r)), max(1, int(1.6 * r))), 0, 0, 360,
-                    float(rng.uniform(40, 210)), -1, cv2.LINE_AA)
-        cv2.circle(canvas, (int(x), int(y)), max(1, int(round(r))), float(rng.uniform(15, 80)), -1, cv2.LINE_AA)
+        cv2.ellipse(
+            canvas,
+            body,
+            (max(1, int(1.8 * r)), max(1, int(1.6 * r))),
+            0,
+            0,
+            360,
+            (float(rng.uniform(40, 210)),),
+            -1,
+            cv2.LINE_AA,
+        )
+        cv2.circle(canvas, (int(x), int(y)), max(1, int(round(r))), (float(rng.uniform(15, 80)),), -1, cv2.LINE_AA)
         face = (int(x), int(y + 0.35 * r))
-        cv2.ellipse(canvas, face, (max(1, int(0.6 * r)), max(1, int(0.5 * r))), 0, 0, 360,
-                    float(rng.uniform(120, 200)), -1, cv2.LINE_AA)
+        cv2.ellipse(
+            canvas,
+            face,
+            (max(1, int(0.6 * r)), max(1, int(0.5 * r))),
+            0,
+            0,
+            360,
+            (float(rng.uniform(120, 200)),),
+            -1,
+            cv2.LINE_AA,
+        )
     canvas = cv2.GaussianBlur(canvas, (3, 3), 0.8) + rng.normal(0.0, 3.0, canvas.shape)
     image = np.clip(canvas, 0, 255).astype(np.uint8)
     heads = np.stack([xs + 1.0, ys + 1.0], axis=1)  # 0-based centre -> 1-based MATLAB pixel position

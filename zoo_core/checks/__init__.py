@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The release checklist: rules with stable ids, severities and a one-line fix each; plugins add rules through
 ``zoo_register_checks(register)``. Rules read only the records, the rendered README and the plugin's sources."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ class CheckContext:
     @cached_property
     def context(self) -> dict[str, Any]:
         from ..docs.context import build_context
+
         return build_context(self.spec, self.workdir)
 
     @cached_property
@@ -49,10 +51,18 @@ class CheckContext:
         """What ``render-docs`` would write now for ``lang`` (None when records are missing); rendered once."""
         from ..docs.render import render
         from ..errors import ZooError
+
         if lang not in self._fresh:
             try:
-                self._fresh[lang] = render(self.spec, self.workdir, lang, self.readmes.get(lang), allow_missing=False,
-                                           extra=self.extra_templates, write=False).text
+                self._fresh[lang] = render(
+                    self.spec,
+                    self.workdir,
+                    lang,
+                    self.readmes.get(lang),
+                    allow_missing=False,
+                    extra=self.extra_templates,
+                    write=False,
+                ).text
             except ZooError:
                 self._fresh[lang] = None
         return self._fresh[lang]
@@ -80,6 +90,7 @@ class RuleResult:
 def select(rules: dict[str, Rule], wanted: Sequence[str]) -> list[Rule]:
     """Rules whose id equals or starts with one of ``wanted`` (all when empty); unknown ids are usage errors."""
     from ..errors import UsageError, did_you_mean
+
     if not wanted:
         return list(rules.values())
     chosen = []
@@ -96,8 +107,12 @@ def run_checks(ctx: CheckContext, rules: Sequence[Rule]) -> list[RuleResult]:
     for rule in rules:
         try:
             problems = rule.check(ctx)
-        except Exception as exc:  # a broken rule is itself a finding, not a crash
+        except Exception as exc:  # noqa: BLE001 - a broken rule is itself a finding, not a crash
             problems = [(f"rule raised {type(exc).__name__}: {exc}", "", None)]
-        results.append(RuleResult(rule, [Finding(rule.id, rule.severity, file, line, message, rule.fix)
-                                         for message, file, line in problems]))
+        results.append(
+            RuleResult(
+                rule,
+                [Finding(rule.id, rule.severity, file, line, message, rule.fix) for message, file, line in problems],
+            )
+        )
     return results

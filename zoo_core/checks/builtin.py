@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """zoo's own release-checklist rules (notes/checklist_rules.md), registered through ``zoo_register_checks``."""
+
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import get_args
 
 from ..docs.context import size_label
 from ..docs.markdown import broken_anchors
@@ -42,6 +44,7 @@ def field_rule(label: str, test):
                     problems.append((f"{label} '{value}': {message}", str(ctx.readmes[lang]), line))
         problems += [(f"no {label} field", str(path), None) for lang, path in ctx.readmes.items() if lang not in seen]
         return problems
+
     return check
 
 
@@ -73,7 +76,7 @@ def _size(value: str, ctx) -> str | None:
 
 
 def _formats(value: str, ctx) -> str | None:
-    allowed = set(ModelFormat.__args__)
+    allowed = set(get_args(ModelFormat))
     formats = [f.strip() for f in value.split("/")]
     bad = [f for f in formats if f not in allowed]
     if bad:
@@ -88,8 +91,8 @@ def _description(value: str, ctx) -> str | None:
 
 
 def _category(value: str, ctx) -> str | None:
-    if value not in Category.__args__:
-        return f"must be one of {', '.join(Category.__args__)}"
+    if value not in get_args(Category):
+        return f"must be one of {', '.join(get_args(Category))}"
     return None
 
 
@@ -100,8 +103,14 @@ def category_backed(ctx: CheckContext) -> Problems:
     records = ctx.context["recorded"]
     where = str(ctx.spec.source_dir / "metadata.yaml") if ctx.spec.source_dir else "metadata"
     if category in ("Benchmark", "Official"):
-        return [(f"category {category} needs a recorded speed-up over the baseline (Benchmark: 32-card >= 1.8x, "
-                 f"Official: single-card >= 1.2x); no run records one", where, None)]
+        return [
+            (
+                f"category {category} needs a recorded speed-up over the baseline (Benchmark: 32-card >= 1.8x, "
+                f"Official: single-card >= 1.2x); no run records one",
+                where,
+                None,
+            )
+        ]
     if category == "Released":
         missing = [s for s in ("train", "eval", "export", "infer") if s not in records]
         if missing:
@@ -116,8 +125,9 @@ def artifacts_match(ctx: CheckContext) -> Problems:
         if not path.is_file():
             problems.append((f"{fmt} artifact {art['path']} recorded by {art['stage']} is missing", str(path), None))
         elif path.stat().st_size != art["size"] or sha256_file(path) != art["sha256"]:
-            problems.append((f"{fmt} artifact changed since the {art['stage']} run recorded it (size/sha256)",
-                             str(path), None))
+            problems.append(
+                (f"{fmt} artifact changed since the {art['stage']} run recorded it (size/sha256)", str(path), None)
+            )
     if not ctx.context["artifacts"]:
         problems.append(("no model artifacts are recorded", str(ctx.workdir), None))
     return problems
@@ -129,6 +139,7 @@ def _headings(text: str) -> list[tuple[str, int]]:
 
 def sections_in_order(ctx: CheckContext) -> Problems:
     from ..docs.render import SECTIONS, section_strings
+
     strings = section_strings()
     problems: Problems = []
     for lang, text in ctx.texts.items():
@@ -139,15 +150,20 @@ def sections_in_order(ctx: CheckContext) -> Problems:
             problems.append((f"missing section(s): {', '.join(missing)}", str(ctx.readmes[lang]), None))
         order = [present.index(w) for w in wanted if w in present]
         if order != sorted(order):
-            problems.append(("sections are out of the standard order: " + ", ".join(wanted), str(ctx.readmes[lang]),
-                             None))
+            problems.append(
+                ("sections are out of the standard order: " + ", ".join(wanted), str(ctx.readmes[lang]), None)
+            )
     return problems
 
 
 def no_placeholders(ctx: CheckContext) -> Problems:
-    return [(f"placeholder '{word}' left in the README", str(ctx.readmes[lang]), n)
-            for lang, text in ctx.texts.items() for n, line in enumerate(text.splitlines(), 1)
-            for word in PLACEHOLDERS if word in line]
+    return [
+        (f"placeholder '{word}' left in the README", str(ctx.readmes[lang]), n)
+        for lang, text in ctx.texts.items()
+        for n, line in enumerate(text.splitlines(), 1)
+        for word in PLACEHOLDERS
+        if word in line
+    ]
 
 
 def _table_numbers(text: str) -> dict[tuple[str, str], tuple[list[str], int]]:
@@ -168,18 +184,34 @@ def numbers_match_records(ctx: CheckContext) -> Problems:
     for lang, text in ctx.texts.items():
         fresh = ctx.fresh(lang)
         if fresh is None:
-            problems.append(("records are missing, so the README's numbers cannot be backed: run the stages "
-                             "render-docs names", str(ctx.readmes[lang]), None))
+            problems.append(
+                (
+                    "records are missing, so the README's numbers cannot be backed: run the stages render-docs names",
+                    str(ctx.readmes[lang]),
+                    None,
+                )
+            )
             continue
         expected = _table_numbers(fresh)
         for key, (numbers, line) in _table_numbers(text).items():
             if key not in expected:
                 if numbers:
-                    problems.append((f"table row '{key[1]}' in '{key[0]}' has numbers no record gives",
-                                     str(ctx.readmes[lang]), line))
+                    problems.append(
+                        (
+                            f"table row '{key[1]}' in '{key[0]}' has numbers no record gives",
+                            str(ctx.readmes[lang]),
+                            line,
+                        )
+                    )
             elif numbers != expected[key][0]:
-                problems.append((f"'{key[1]}' in '{key[0]}' says {' '.join(numbers)}; the records give "
-                                 f"{' '.join(expected[key][0])}", str(ctx.readmes[lang]), line))
+                problems.append(
+                    (
+                        f"'{key[1]}' in '{key[0]}' says {' '.join(numbers)}; the records give "
+                        f"{' '.join(expected[key][0])}",
+                        str(ctx.readmes[lang]),
+                        line,
+                    )
+                )
     return problems
 
 
@@ -193,8 +225,11 @@ def not_stale(ctx: CheckContext) -> Problems:
 
 
 def anchors_resolve(ctx: CheckContext) -> Problems:
-    return [(f"link #{anchor} matches no heading", str(ctx.readmes[lang]), None)
-            for lang, text in ctx.texts.items() for anchor in broken_anchors(text)]
+    return [
+        (f"link #{anchor} matches no heading", str(ctx.readmes[lang]), None)
+        for lang, text in ctx.texts.items()
+        for anchor in broken_anchors(text)
+    ]
 
 
 def _version(value: str, ctx) -> str | None:
@@ -211,15 +246,19 @@ def _precision(value: str, ctx) -> str | None:
 
 
 def _processor(value: str, ctx) -> str | None:
-    allowed = set(Processor.__args__) | {"昇腾910", "昇腾310"}
+    allowed = set(get_args(Processor)) | {"昇腾910", "昇腾310"}
     bad = [p for p in value.split("/") if p not in allowed]
     return f"unknown processor(s) {bad}" if bad else None
 
 
 def commit_ids(ctx: CheckContext) -> Problems:
-    return [(f"commit_id '{m.group(1)}' is not 40 hex digits", str(ctx.readmes[lang]), n)
-            for lang, text in ctx.texts.items() for n, line in enumerate(text.splitlines(), 1)
-            for m in [re.search(r"commit_id=(\S*)", line)] if m and not re.fullmatch(r"[0-9a-f]{40}", m.group(1))]
+    return [
+        (f"commit_id '{m.group(1)}' is not 40 hex digits", str(ctx.readmes[lang]), n)
+        for lang, text in ctx.texts.items()
+        for n, line in enumerate(text.splitlines(), 1)
+        for m in [re.search(r"commit_id=(\S*)", line)]
+        if m and not re.fullmatch(r"[0-9a-f]{40}", m.group(1))
+    ]
 
 
 def readme_present(ctx: CheckContext) -> Problems:
@@ -229,47 +268,137 @@ def readme_present(ctx: CheckContext) -> Problems:
 R = Rule
 BUILTIN = [
     R("DOC-001", "error", "delivery README present", "run `zoo render-docs MODEL`", readme_present),
-    R("META-001", "error", "Version is major.minor", "set version: \"1.1\" in the metadata",
-      field_rule("Version", _version)),
-    R("META-002", "error", "Modified is YYYY.M.D", "set modified: \"2020.12.4\" in the metadata",
-      field_rule("Modified", _modified)),
-    R("META-003", "error", "Size follows xxK/xxM and matches the recorded files", "re-render the README",
-      field_rule("Size", _size)),
-    R("META-004", "error", "Framework names its version", "re-render the README (framework version from records)",
-      field_rule("Framework", _framework)),
-    R("META-005", "error", "Model Format lists recorded formats only", "re-render after export/convert",
-      field_rule("Model Format", _formats)),
-    R("META-006", "error", "Precision is FP32/FP16/Mixed", "set precision in the metadata",
-      field_rule("Precision", _precision)),
-    R("META-007", "error", "Processor is a known processor", "set processors in the metadata",
-      field_rule("Processor", _processor)),
-    R("META-008", "error", "Categories is a known category", "set category in the metadata",
-      field_rule("Categories", _category)),
-    R("META-009", "error", "Description is one sentence", "shorten description in the metadata",
-      field_rule("Description", _description)),
+    R(
+        "META-001",
+        "error",
+        "Version is major.minor",
+        'set version: "1.1" in the metadata',
+        field_rule("Version", _version),
+    ),
+    R(
+        "META-002",
+        "error",
+        "Modified is YYYY.M.D",
+        'set modified: "2020.12.4" in the metadata',
+        field_rule("Modified", _modified),
+    ),
+    R(
+        "META-003",
+        "error",
+        "Size follows xxK/xxM and matches the recorded files",
+        "re-render the README",
+        field_rule("Size", _size),
+    ),
+    R(
+        "META-004",
+        "error",
+        "Framework names its version",
+        "re-render the README (framework version from records)",
+        field_rule("Framework", _framework),
+    ),
+    R(
+        "META-005",
+        "error",
+        "Model Format lists recorded formats only",
+        "re-render after export/convert",
+        field_rule("Model Format", _formats),
+    ),
+    R(
+        "META-006",
+        "error",
+        "Precision is FP32/FP16/Mixed",
+        "set precision in the metadata",
+        field_rule("Precision", _precision),
+    ),
+    R(
+        "META-007",
+        "error",
+        "Processor is a known processor",
+        "set processors in the metadata",
+        field_rule("Processor", _processor),
+    ),
+    R(
+        "META-008",
+        "error",
+        "Categories is a known category",
+        "set category in the metadata",
+        field_rule("Categories", _category),
+    ),
+    R(
+        "META-009",
+        "error",
+        "Description is one sentence",
+        "shorten description in the metadata",
+        field_rule("Description", _description),
+    ),
     R("META-010", "error", "commit ids are 40 hex digits", "use full git commit ids in the metadata", commit_ids),
-    R("CAT-001", "error", "category claim backed by records", "claim Research, or record what the category needs",
-      category_backed),
-    R("ART-001", "error", "recorded artifacts exist with their sha256", "re-run the stage that made the file",
-      artifacts_match),
+    R(
+        "CAT-001",
+        "error",
+        "category claim backed by records",
+        "claim Research, or record what the category needs",
+        category_backed,
+    ),
+    R(
+        "ART-001",
+        "error",
+        "recorded artifacts exist with their sha256",
+        "re-run the stage that made the file",
+        artifacts_match,
+    ),
     R("DOC-002", "error", "every standard section, in order", "re-render with the core templates", sections_in_order),
-    R("DOC-003", "error", "no template placeholders", "run the stages the README lacks, then re-render",
-      no_placeholders),
-    R("DOC-004", "error", "table numbers match the records", "re-render; never edit numbers by hand",
-      numbers_match_records),
+    R(
+        "DOC-003",
+        "error",
+        "no template placeholders",
+        "run the stages the README lacks, then re-render",
+        no_placeholders,
+    ),
+    R(
+        "DOC-004",
+        "error",
+        "table numbers match the records",
+        "re-render; never edit numbers by hand",
+        numbers_match_records,
+    ),
     R("DOC-005", "error", "README not stale", "run `zoo render-docs MODEL`", not_stale),
     R("DOC-006", "error", "internal links resolve", "fix the link or the heading", anchors_resolve),
     R("SRC-001", "error", "no junk or files >= 2 MiB in the plugin", "remove run outputs and binaries", junk_files),
-    R("SRC-002", "error", "license header in every source file", "add '# SPDX-License-Identifier: Apache-2.0'",
-      license_headers),
-    R("SRC-003", "error", "no personal paths", "use relative paths or placeholders",
-      lambda ctx: scan(ctx, PERSONAL, "personal path")),
-    R("SRC-004", "error", "no IP-address URLs", "use host names documented in the README",
-      lambda ctx: scan(ctx, IP_URL, "IP URL")),
-    R("SRC-005", "error", "no secrets", "remove the secret; read it from the environment",
-      lambda ctx: scan(ctx, SECRET, "secret")),
-    R("SRC-006", "error", "entry scripts do not export PATH-like variables", "move set-up to the README",
-      entry_scripts),
+    R(
+        "SRC-002",
+        "error",
+        "license header in every source file",
+        "add '# SPDX-License-Identifier: Apache-2.0'",
+        license_headers,
+    ),
+    R(
+        "SRC-003",
+        "error",
+        "no personal paths",
+        "use relative paths or placeholders",
+        lambda ctx: scan(ctx, PERSONAL, "personal path"),
+    ),
+    R(
+        "SRC-004",
+        "error",
+        "no IP-address URLs",
+        "use host names documented in the README",
+        lambda ctx: scan(ctx, IP_URL, "IP URL"),
+    ),
+    R(
+        "SRC-005",
+        "error",
+        "no secrets",
+        "remove the secret; read it from the environment",
+        lambda ctx: scan(ctx, SECRET, "secret"),
+    ),
+    R(
+        "SRC-006",
+        "error",
+        "entry scripts do not export PATH-like variables",
+        "move set-up to the README",
+        entry_scripts,
+    ),
 ]
 
 

@@ -1,15 +1,42 @@
 # SPDX-License-Identifier: Apache-2.0
 """Release-checklist rules about a plugin's source delivery: junk and large files, license headers, personal
 paths, IP URLs, secrets, and entry scripts that set up the environment."""
+
 from __future__ import annotations
 
 import re
 
 from . import CheckContext, Problems
-JUNK = (".log", ".pb", ".h5", ".so", ".zip", ".tar", ".tar.gz", ".swp", ".ipynb", ".pyc", ".bin", ".pth", ".onnx",
-        ".npy", ".om", ".pkl", ".pt", ".mat", ".tfrecord", ".air", ".mindir", ".ckpt")
-SECRET = re.compile(r"(password|passwd|secret|api[_-]?key|access[_-]?key)\s*[:=]\s*['\"][^'\"]+['\"]"
-                    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----", re.I)
+
+JUNK = (
+    ".log",
+    ".pb",
+    ".h5",
+    ".so",
+    ".zip",
+    ".tar",
+    ".tar.gz",
+    ".swp",
+    ".ipynb",
+    ".pyc",
+    ".bin",
+    ".pth",
+    ".onnx",
+    ".npy",
+    ".om",
+    ".pkl",
+    ".pt",
+    ".mat",
+    ".tfrecord",
+    ".air",
+    ".mindir",
+    ".ckpt",
+)
+SECRET = re.compile(
+    r"(password|passwd|secret|api[_-]?key|access[_-]?key)\s*[:=]\s*['\"][^'\"]+['\"]"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    re.I,
+)
 PERSONAL = re.compile(r"/home/(?!runner\b)[a-z_][\w.-]*/|/Users/[A-Za-z][\w.-]*/|[A-Z]:\\Users\\")
 IP_URL = re.compile(r"\b(?:https?|ftp)://\d{1,3}(?:\.\d{1,3}){3}")
 EXPORTS = re.compile(r"^\s*export\s+(PATH|LD_LIBRARY_PATH|PYTHONPATH|LD_PRELOAD|ASCEND_[A-Z_]*)=", re.M)
@@ -19,8 +46,9 @@ def junk_files(ctx: CheckContext) -> Problems:
     problems: Problems = []
     for path in ctx.spec.source_files():
         if path.stat().st_size >= 2 * 2**20:
-            problems.append((f"{path.stat().st_size / 2**20:.1f} MiB: no file of 2 MiB or more in a delivery",
-                             str(path), None))
+            problems.append(
+                (f"{path.stat().st_size / 2**20:.1f} MiB: no file of 2 MiB or more in a delivery", str(path), None)
+            )
         if path.name.endswith(JUNK) or "events.out." in path.name or "kernel_meta" in path.parts:
             problems.append(("run output or binary in the source delivery", str(path), None))
     return problems
@@ -49,6 +77,12 @@ def scan(ctx: CheckContext, pattern: re.Pattern, what: str) -> Problems:
 def entry_scripts(ctx: CheckContext) -> Problems:
     scripts = [p for p in ctx.spec.source_files() if p.suffix == ".sh"]
     scripts += sorted((ctx.workdir / "convert" / "infer").rglob("*.sh"))
-    return [(f"entry script exports {m.group(1)}; put environment set-up in the README", str(path),
-             path.read_text(encoding="utf-8")[:m.start()].count("\n") + 1)
-            for path in scripts for m in EXPORTS.finditer(path.read_text(encoding="utf-8"))]
+    return [
+        (
+            f"entry script exports {m.group(1)}; put environment set-up in the README",
+            str(path),
+            path.read_text(encoding="utf-8")[: m.start()].count("\n") + 1,
+        )
+        for path in scripts
+        for m in EXPORTS.finditer(path.read_text(encoding="utf-8"))
+    ]

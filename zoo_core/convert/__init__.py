@@ -5,6 +5,7 @@ A converter turns one model format into another (``onnx`` -> ``om``, ``mindir`` 
 external tool it needs; when the tool is missing, it returns the exact command a user would run on a host that
 has it, with status ``needs_tool`` (never reported as success).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -53,9 +54,15 @@ class ConvertResult:
                 return str(path.resolve().relative_to(base.resolve()))
             except ValueError:
                 return str(path)
-        return {"converter": self.converter, "status": self.status, "outputs": [show(p) for p in self.outputs],
-                "command": " ".join(self.command) if self.command else None, "parity": self.parity,
-                "note": self.note}
+
+        return {
+            "converter": self.converter,
+            "status": self.status,
+            "outputs": [show(p) for p in self.outputs],
+            "command": " ".join(self.command) if self.command else None,
+            "parity": self.parity,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -68,12 +75,15 @@ class Converter:
     run: Callable[[ConvertJob], ConvertResult]
 
 
-def run_tool(name: str, command: Sequence[str], expected: Path, success_marker: str | None = None
-             ) -> ConvertResult:
+def run_tool(name: str, command: Sequence[str], expected: Path, success_marker: str | None = None) -> ConvertResult:
     """Run an external converter if it is on PATH; otherwise return the command for a host that has it."""
     if shutil.which(command[0]) is None:
-        return ConvertResult(name, "needs_tool", command=list(command),
-                             note=f"needs {command[0]}: not on PATH here; run the command on a host that has it")
+        return ConvertResult(
+            name,
+            "needs_tool",
+            command=list(command),
+            note=f"needs {command[0]}: not on PATH here; run the command on a host that has it",
+        )
     proc = subprocess.run(list(command), capture_output=True, text=True, preexec_fn=child_setup)
     output = (proc.stdout + proc.stderr).strip()
     ok = proc.returncode == 0 and expected.is_file() and (success_marker is None or success_marker in output)
@@ -89,8 +99,11 @@ def parity(expected: np.ndarray, actual: np.ndarray) -> dict[str, float]:
 
     expected = np.asarray(expected, dtype=np.float64)
     actual = np.asarray(actual, dtype=np.float64)
-    return {"max_abs_error": float(np.abs(expected - actual).max()),
-            "sum_difference": float(actual.sum() - expected.sum()), "reference_sum": float(expected.sum())}
+    return {
+        "max_abs_error": float(np.abs(expected - actual).max()),
+        "sum_difference": float(actual.sum() - expected.sum()),
+        "reference_sum": float(expected.sum()),
+    }
 
 
 def file_parity(path: Path, inputs: np.ndarray, expected: np.ndarray) -> dict[str, float]:
@@ -106,8 +119,9 @@ def file_parity(path: Path, inputs: np.ndarray, expected: np.ndarray) -> dict[st
     return parity(expected, open_backend(backends[fmt], path, tune=False)(inputs))
 
 
-def convert_all(ctx, sources: Mapping[str, Path], job: Callable[[Path], ConvertJob],
-                wanted: Sequence[str] = ()) -> list[ConvertResult]:
+def convert_all(
+    ctx, sources: Mapping[str, Path], job: Callable[[Path], ConvertJob], wanted: Sequence[str] = ()
+) -> list[ConvertResult]:
     """Run every registered converter (or those named in ``wanted``) whose source format is in ``sources``.
 
     Missing tools make the stage "needs_tool" with the command recorded; a converter that fails is an error after
@@ -122,22 +136,33 @@ def convert_all(ctx, sources: Mapping[str, Path], job: Callable[[Path], ConvertJ
     chosen = [ctx.converters[name] for name in wanted] if wanted else list(ctx.converters.values())
     for converter in chosen:
         if converter.source_format not in sources:
-            results.append(ConvertResult(converter.name, "skipped",
-                                         note=f"no {converter.source_format} file was exported"))
+            results.append(
+                ConvertResult(converter.name, "skipped", note=f"no {converter.source_format} file was exported")
+            )
             ctx.log.info(f"{converter.name}: skipped, no {converter.source_format} file was exported")
             continue
         request = job(sources[converter.source_format])
-        ctx.metrics.setdefault("settings", {"input": f"{request.input_name}:{','.join(map(str, request.input_shape))}",
-                                            "input_format": request.input_format, "soc_version": request.soc_version,
-                                            "precision_mode": request.precision_mode, "log": request.log_level})
+        ctx.metrics.setdefault(
+            "settings",
+            {
+                "input": f"{request.input_name}:{','.join(map(str, request.input_shape))}",
+                "input_format": request.input_format,
+                "soc_version": request.soc_version,
+                "precision_mode": request.precision_mode,
+                "log": request.log_level,
+            },
+        )
         result = converter.run(request)
         results.append(result)
         ctx.outputs.extend(result.outputs)
         if result.status == "needs_tool" and converter.tool:
             ctx.need(converter.tool, " ".join(result.command or []))
         else:
-            ctx.log.info(f"{converter.name}: {result.status}" + (f" ({result.note})" if result.note else "")
-                         + (f", parity {result.parity}" if result.parity else ""))
+            ctx.log.info(
+                f"{converter.name}: {result.status}"
+                + (f" ({result.note})" if result.note else "")
+                + (f", parity {result.parity}" if result.parity else "")
+            )
     ctx.metrics["conversions"] = [r.as_record(ctx.workdir) for r in results]
     failed = [r for r in results if r.status == "failed"]
     if failed:

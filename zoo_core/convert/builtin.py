@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The converters zoo ships: Ascend ``atc`` (ONNX/AIR -> OM), MindSpore Lite ``converter_lite`` (MINDIR -> ms),
 and two that run anywhere: ONNX graph optimisation saved offline, and an FP16 ONNX variant."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,22 +20,35 @@ def _shape(job: ConvertJob) -> str:
 
 def atc_command(job: ConvertJob, source_format: str, output_stem: str) -> list[str]:
     """The ``atc`` call for ``job`` (``--param=value``, no space after ``=``)."""
-    return ["atc", f"--model={job.source}", f"--framework={ATC_FRAMEWORK[source_format]}",
-            f"--output={job.output_dir / output_stem}", f"--soc_version={job.soc_version}",
-            f"--input_shape={_shape(job)}", f"--input_format={job.input_format}",
-            f"--precision_mode={job.precision_mode}", f"--log={job.log_level}"]
+    return [
+        "atc",
+        f"--model={job.source}",
+        f"--framework={ATC_FRAMEWORK[source_format]}",
+        f"--output={job.output_dir / output_stem}",
+        f"--soc_version={job.soc_version}",
+        f"--input_shape={_shape(job)}",
+        f"--input_format={job.input_format}",
+        f"--precision_mode={job.precision_mode}",
+        f"--log={job.log_level}",
+    ]
 
 
 def _atc(source_format: str, suffix: str) -> Callable[[ConvertJob], ConvertResult]:
     def run(job: ConvertJob) -> ConvertResult:
         stem = f"{job.stem}{suffix}"
         return run_tool(f"atc-{source_format}", atc_command(job, source_format, stem), job.output_dir / f"{stem}.om")
+
     return run
 
 
 def _converter_lite(job: ConvertJob) -> ConvertResult:
-    command = ["converter_lite", "--fmk=MINDIR", f"--modelFile={job.source}",
-               f"--outputFile={job.output_dir / job.stem}", f"--inputShape={_shape(job)}"]
+    command = [
+        "converter_lite",
+        "--fmk=MINDIR",
+        f"--modelFile={job.source}",
+        f"--outputFile={job.output_dir / job.stem}",
+        f"--inputShape={_shape(job)}",
+    ]
     return run_tool("converter-lite", command, job.output_dir / f"{job.stem}.ms", "CONVERT RESULT SUCCESS:0")
 
 
@@ -48,8 +62,9 @@ def _onnx_optimize(job: ConvertJob) -> ConvertResult:
     with atomic_path(target, suffix=".onnx") as tmp:
         options.optimized_model_filepath = str(tmp)
         ort.InferenceSession(str(job.source), options, providers=["CPUExecutionProvider"])
-    result = ConvertResult("onnx-optimize", "ok", outputs=[target],
-                           note="onnxruntime graph optimisations (level extended) saved offline")
+    result = ConvertResult(
+        "onnx-optimize", "ok", outputs=[target], note="onnxruntime graph optimisations (level extended) saved offline"
+    )
     if job.sample is not None:
         result.parity = file_parity(target, *job.sample)
     return result
@@ -67,19 +82,32 @@ def _onnx_fp16(job: ConvertJob) -> ConvertResult:
     if job.sample is not None:
         try:
             result.parity = file_parity(target, *job.sample)
-        except Exception as exc:  # onnxruntime's CPU provider lacks some FP16 kernels
+        except Exception as exc:  # noqa: BLE001 - onnxruntime's CPU provider lacks some FP16 kernels
             result.note += f"; parity not measured here: {type(exc).__name__}: {first_line(exc, 160)}"
     return result
 
 
 BUILTIN = [
-    Converter("atc-onnx", "onnx", "om", "atc", "ONNX -> OM for Ascend with CANN atc (--framework=5)",
-              _atc("onnx", "_onnx")),
+    Converter(
+        "atc-onnx", "onnx", "om", "atc", "ONNX -> OM for Ascend with CANN atc (--framework=5)", _atc("onnx", "_onnx")
+    ),
     Converter("atc-air", "air", "om", "atc", "AIR -> OM for Ascend with CANN atc (--framework=1)", _atc("air", "")),
-    Converter("converter-lite", "mindir", "ms", "converter_lite", "MINDIR -> MindSpore Lite with converter_lite",
-              _converter_lite),
-    Converter("onnx-optimize", "onnx", "onnx", None, "ONNX -> ONNX with onnxruntime graph optimisations applied",
-              _onnx_optimize),
+    Converter(
+        "converter-lite",
+        "mindir",
+        "ms",
+        "converter_lite",
+        "MINDIR -> MindSpore Lite with converter_lite",
+        _converter_lite,
+    ),
+    Converter(
+        "onnx-optimize",
+        "onnx",
+        "onnx",
+        None,
+        "ONNX -> ONNX with onnxruntime graph optimisations applied",
+        _onnx_optimize,
+    ),
     Converter("onnx-fp16", "onnx", "onnx", None, "ONNX -> FP16 ONNX (I/O kept FP32)", _onnx_fp16),
 ]
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Files a user takes to an Ascend host, generated from the model's conversion settings (not copied text):
 ``infer/convert/convert_om.sh`` (calls atc) and the MindX SDK pipeline (appsrc -> mxpi_tensorinfer -> appsink)."""
+
 from __future__ import annotations
 
 import json
@@ -55,19 +56,28 @@ atc \\
 
 def mindx_pipeline(model_name: str, waiting_ms: int = 2000) -> dict:
     """The MindX SDK stream: appsrc0 -> mxpi_tensorinfer0 (the OM) -> appsink0."""
-    return {model_name: {
-        "appsrc0": {"factory": "appsrc", "next": "mxpi_tensorinfer0"},
-        "mxpi_tensorinfer0": {"props": {"dataSource": "appsrc0", "modelPath": f"{MODEL_DIR}/{model_name}.om",
-                                        "waitingTime": str(waiting_ms)},
-                              "factory": "mxpi_tensorinfer", "next": "appsink0"},
-        "appsink0": {"factory": "appsink"},
-    }}
+    return {
+        model_name: {
+            "appsrc0": {"factory": "appsrc", "next": "mxpi_tensorinfer0"},
+            "mxpi_tensorinfer0": {
+                "props": {
+                    "dataSource": "appsrc0",
+                    "modelPath": f"{MODEL_DIR}/{model_name}.om",
+                    "waitingTime": str(waiting_ms),
+                },
+                "factory": "mxpi_tensorinfer",
+                "next": "appsink0",
+            },
+            "appsink0": {"factory": "appsink"},
+        }
+    }
 
 
 def write_delivery(folder: Path, job: ConvertJob, model_name: str) -> list[Path]:
     """Write ``folder/convert/convert_om.sh`` and ``folder/sdk/<model>.pipeline``; returns the paths."""
     script = atomic_write_text(folder / "convert" / "convert_om.sh", convert_om_script(job, model_name))
     script.chmod(0o755)
-    pipeline = atomic_write_text(folder / "sdk" / f"{model_name}.pipeline",
-                                 json.dumps(mindx_pipeline(model_name), indent=4) + "\n")
+    pipeline = atomic_write_text(
+        folder / "sdk" / f"{model_name}.pipeline", json.dumps(mindx_pipeline(model_name), indent=4) + "\n"
+    )
     return [script, pipeline]

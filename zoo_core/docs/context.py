@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """What the delivery README says, gathered from the model's metadata, config and run records only."""
+
 from __future__ import annotations
 
 import ast
@@ -51,9 +52,9 @@ def source_tree(spec: ModelSpec) -> list[str]:
         if path.suffix == ".py":
             summary = first_line(ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "")
         elif path.suffix in (".yaml", ".yml", ".sh"):
-            first = next((l for l in path.read_text(encoding="utf-8").splitlines() if l.startswith("#")), "")
+            first = next((row for row in path.read_text(encoding="utf-8").splitlines() if row.startswith("#")), "")
             summary = first.lstrip("#! ").strip() if not first.startswith("#!") else ""
-        name = str(path.relative_to(spec.source_dir))
+        name = str(path.relative_to(spec.source_dir)) if spec.source_dir else path.name
         rows.append(f"{name}    # {summary}" if summary else name)
     return rows
 
@@ -63,7 +64,7 @@ def log_excerpt(workdir: Path, record: RunRecord | None, head: int = 3, tail: in
     if record is None:
         return []
     path = workdir / record.log
-    lines = [l for l in path.read_text(encoding="utf-8").splitlines() if "epoch" in l] if path.is_file() else []
+    lines = [row for row in path.read_text(encoding="utf-8").splitlines() if "epoch" in row] if path.is_file() else []
     return lines if len(lines) <= head + tail else lines[:head] + ["..."] + lines[-tail:]
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Markdown helpers of the doc renderer: escaping of metadata text, generated regions, anchor checks."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,20 @@ from urllib.parse import unquote
 
 from markupsafe import Markup
 
-_ESCAPE = str.maketrans({"|": "\\|", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;", "`": "\\`",
-                         "\n": " ", "\r": " ", "[": "\\[", "]": "\\]"})
+_ESCAPE = str.maketrans(
+    {
+        "|": "\\|",
+        "<": "&lt;",
+        ">": "&gt;",
+        "{": "&#123;",
+        "}": "&#125;",
+        "`": "\\`",
+        "\n": " ",
+        "\r": " ",
+        "[": "\\[",
+        "]": "\\]",
+    }
+)
 BEGIN = "<!-- zoo:begin {} -->"
 END = "<!-- zoo:end {} -->"
 _REGION = re.compile(r"<!-- zoo:begin (?P<name>[\w-]+) -->\n.*?<!-- zoo:end (?P=name) -->", re.S)
@@ -58,6 +71,6 @@ def broken_anchors(markdown: str) -> list[str]:
             anchors.add(slug(tokens[index + 1].content))
         for child in token.children or []:
             href = child.attrGet("href") if child.type == "link_open" else None
-            if href and href.startswith("#"):
+            if isinstance(href, str) and href.startswith("#"):
                 links.append(href[1:])
     return [link for link in links if unquote(link) not in anchors]

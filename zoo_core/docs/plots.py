@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Plots of the delivery README: training loss and validation MAE per epoch (matplotlib, no display)."""
+
 from __future__ import annotations
 
 import io
@@ -14,8 +15,11 @@ def training_plot(metrics_file: Path, target: Path, write: bool = True) -> Path 
     None if it has no epoch lines."""
     epochs = []
     if metrics_file.is_file():
-        epochs = [json.loads(l) for l in metrics_file.read_text(encoding="utf-8").splitlines()
-                  if l.strip() and '"type": "epoch"' in l]
+        epochs = [
+            json.loads(row)
+            for row in metrics_file.read_text(encoding="utf-8").splitlines()
+            if row.strip() and '"type": "epoch"' in row
+        ]
     if not epochs:
         return None
     if not write:

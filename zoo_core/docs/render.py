@@ -5,15 +5,15 @@ Templates: ``templates/delivery_doc/`` (``zh.md.j2`` / ``en.md.j2`` over shared 
 ``strings.yaml``); a plugin adds or overrides sections with its own folder (``zoo_doc_templates`` hook). Rendering
 is sandboxed and strict (an undefined name is an error), and every value printed is escaped for Markdown.
 """
+
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import traceback
 
 import yaml
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
@@ -27,8 +27,17 @@ from .context import build_context, duration_label, size_label
 from .markdown import BEGIN, END, broken_anchors, escape, merge_regions, slug
 from .plots import training_plot
 
-SECTIONS = ("basic_info", "overview", "environment", "quick_start", "transfer_learning", "advanced", "deployment",
-            "performance", "random")
+SECTIONS = (
+    "basic_info",
+    "overview",
+    "environment",
+    "quick_start",
+    "transfer_learning",
+    "advanced",
+    "deployment",
+    "performance",
+    "random",
+)
 LANGS = ("zh", "en")
 MISSING = "not yet measured"
 
@@ -67,15 +76,33 @@ def readme_path(workdir: Path, lang: str) -> Path:
 
 def _environment(extra: Sequence[DocTemplates]) -> SandboxedEnvironment:
     loaders = [FileSystemLoader(str(t.folder)) for t in extra] + [FileSystemLoader(str(core_templates()))]
-    env = SandboxedEnvironment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, finalize=escape,
-                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(size=size_label, duration=duration_label, raw=Markup, slug=slug,
-                       num=lambda v, digits=4: f"{float(v):.{digits}g}")
+    env = SandboxedEnvironment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        finalize=escape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        size=size_label,
+        duration=duration_label,
+        raw=Markup,
+        slug=slug,
+        num=lambda v, digits=4: f"{float(v):.{digits}g}",
+    )
     return env
 
 
-def render(spec: ModelSpec, workdir: Path, lang: str = "zh", output: Path | None = None,
-           allow_missing: bool = False, extra: Sequence[DocTemplates] = (), write: bool = True) -> Rendered:
+def render(
+    spec: ModelSpec,
+    workdir: Path,
+    lang: str = "zh",
+    output: Path | None = None,
+    allow_missing: bool = False,
+    extra: Sequence[DocTemplates] = (),
+    write: bool = True,
+) -> Rendered:
     """Render (and with ``write`` save, atomically) the README; hand-written text outside generated regions of an
     existing file is kept. Raises ZooError naming the stages to run when records are missing."""
     if lang not in LANGS:
@@ -93,8 +120,15 @@ def render(spec: ModelSpec, workdir: Path, lang: str = "zh", output: Path | None
 
     files = _pictures(context, workdir, output.parent, write)
     sections = list(SECTIONS[:-1]) + [s for t in extra for s in t.extra_sections] + [SECTIONS[-1]]
-    values: dict[str, Any] = dict(context, lang=lang, T={k: v[lang] for k, v in strings.items()}, needs=needs,
-                                  sections=sections, plot=files.get("plot"), overlay=files.get("overlay"))
+    values: dict[str, Any] = dict(
+        context,
+        lang=lang,
+        T={k: v[lang] for k, v in strings.items()},
+        needs=needs,
+        sections=sections,
+        plot=files.get("plot"),
+        overlay=files.get("overlay"),
+    )
     env = _environment(extra)
     parts = [_render(env, f"{lang}.md.j2", values)]
     for name in sections:
@@ -103,8 +137,10 @@ def render(spec: ModelSpec, workdir: Path, lang: str = "zh", output: Path | None
     text = "\n".join(line.rstrip() for line in "\n\n".join(parts).splitlines()) + "\n"
     if missing and not allow_missing:
         commands = "; ".join(f"`zoo run {spec.name} --stage {s}`" for s in missing)
-        raise ZooError(f"the README needs records of stage(s) {', '.join(missing)} in {workdir}: run {commands} "
-                       f"first, or pass --allow-missing to mark them '{MISSING}'")
+        raise ZooError(
+            f"the README needs records of stage(s) {', '.join(missing)} in {workdir}: run {commands} "
+            f"first, or pass --allow-missing to mark them '{MISSING}'"
+        )
     broken = broken_anchors(text)
     if broken:
         raise ZooError(f"rendered README has links to missing headings: {', '.join('#' + b for b in broken)}")
@@ -131,9 +167,11 @@ def _render(env: SandboxedEnvironment, name: str, values: dict[str, Any]) -> str
         source = Path(file).read_text(encoding="utf-8").splitlines() if file and Path(file).is_file() else []
         where = f"{file or name}, line {line}" if line else str(file or name)
         code = f" (in `{source[line - 1].strip()[:120]}`)" if line and 0 < line <= len(source) else ""
-        raise ZooError(f"delivery template {where}{code}: {first_line(exc)}: a record or plugin value it shows is "
-                       f"missing or of the wrong type; check the stage's record (`zoo runs --json`) or the "
-                       f"template") from None
+        raise ZooError(
+            f"delivery template {where}{code}: {first_line(exc)}: a record or plugin value it shows is "
+            f"missing or of the wrong type; check the stage's record (`zoo runs --json`) or the "
+            f"template"
+        ) from None
 
 
 def _pictures(context: dict[str, Any], workdir: Path, folder: Path, write: bool) -> dict[str, str]:

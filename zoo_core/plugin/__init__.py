@@ -17,6 +17,7 @@
 
 The hooks and their arguments are in :mod:`zoo_core.plugin.spec`.
 """
+
 from __future__ import annotations
 
 import pluggy

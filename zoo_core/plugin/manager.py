@@ -3,6 +3,7 @@
 
 This module is the only code that touches ``pm.hook``.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,14 +17,13 @@ from typing import Any
 
 import pluggy
 
-from ..errors import UsageError, ZooError, did_you_mean
 from ..checks import Rule
 from ..checks import builtin as builtin_checks
 from ..convert import Converter
 from ..convert import builtin as builtin_converters
+from ..errors import UsageError, ZooError, did_you_mean
 from ..model import ModelSpec
 from . import API_VERSION, ENTRY_POINT_GROUP, NAME, spec
-
 
 BUILTIN_PLUGINS = {"zoo-converters": builtin_converters, "zoo-checks": builtin_checks}  # always loaded
 
@@ -94,20 +94,30 @@ class PluginManager:
                 continue
             try:
                 module = ep.load()
-            except Exception as exc:  # a broken third-party plugin must not take the CLI down
+            except Exception as exc:  # noqa: BLE001 - a broken third-party plugin must not take the CLI down
                 self._fail(ep.name, dist, f"{type(exc).__name__}: {exc}")
                 continue
             wanted = getattr(module, "ZOO_API_VERSION", API_VERSION)
             if wanted != API_VERSION:
-                self._fail(ep.name, dist, f"written for zoo plugin API {wanted}, this zoo provides API "
-                                          f"{API_VERSION}; install a release of the plugin made for API {API_VERSION}")
+                self._fail(
+                    ep.name,
+                    dist,
+                    f"written for zoo plugin API {wanted}, this zoo provides API "
+                    f"{API_VERSION}; install a release of the plugin made for API {API_VERSION}",
+                )
                 continue
             self.register(module, ep.name, dist)
         for key in sorted(set(disabled) - matched):
             core = key in {_norm(name) for name in BUILTIN_PLUGINS}
-            self._warn(f"ZOO_DISABLE_PLUGINS names '{disabled[key]}', " + (
-                "a part of zoo itself, which cannot be disabled" if core else
-                f"which matches no installed plugin or distribution (installed: {', '.join(installed) or 'none'})"))
+            self._warn(
+                f"ZOO_DISABLE_PLUGINS names '{disabled[key]}', "
+                + (
+                    "a part of zoo itself, which cannot be disabled"
+                    if core
+                    else "which matches no installed plugin or distribution "
+                    f"(installed: {', '.join(installed) or 'none'})"
+                )
+            )
 
     def plugins(self) -> list[dict[str, Any]]:
         """What ``zoo plugins`` shows: each loaded plugin with distribution, version, models and hooks."""
@@ -148,26 +158,31 @@ class PluginManager:
             except ZooError as exc:
                 self._fail(impl.plugin_name, dist, str(exc))
                 continue
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a plugin's hook may raise anything: it is skipped
                 self._fail(impl.plugin_name, dist, f"{type(exc).__name__}: {exc}")
                 continue
             for item in registered:
                 if not isinstance(item, kind):
-                    self._fail(impl.plugin_name, dist, f"register() got {type(item).__name__}, expected {kind.__name__}")
+                    self._fail(
+                        impl.plugin_name, dist, f"register() got {type(item).__name__}, expected {kind.__name__}"
+                    )
                     continue
                 items.append((impl.plugin_name, item))
         return items
 
-    def _unique(self, items: list[tuple[str, Any]], what: str, key: str = "name"
-                ) -> tuple[dict[str, Any], dict[str, str]]:
+    def _unique(
+        self, items: list[tuple[str, Any]], what: str, key: str = "name"
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         """Items by name, and the plugin that registered each; a name registered twice is an error naming both."""
         found: dict[str, Any] = {}
         owners: dict[str, str] = {}
         for owner, item in items:
             name = getattr(item, key)
             if name in found:
-                raise ZooError(f"{what} '{name}' is registered twice: by {self._describe(owners[name])} and by "
-                               f"{self._describe(owner)}; uninstall or disable one of them")
+                raise ZooError(
+                    f"{what} '{name}' is registered twice: by {self._describe(owners[name])} and by "
+                    f"{self._describe(owner)}; uninstall or disable one of them"
+                )
             found[name] = item
             owners[name] = owner
         return found, owners
@@ -209,7 +224,7 @@ class PluginManager:
     def stage_finished(self, record: Any) -> None:
         try:
             self._pm.hook.zoo_stage_finished(record=record)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an observer must not fail the stage
             self._warn(f"a zoo_stage_finished hook raised {type(exc).__name__}: {exc}")
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Hook specifications: what a zoo plugin may implement. Every hook is documented here and in README.md."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 @hookspec
-def zoo_register_models(register: Callable[["ModelSpec"], None]) -> None:
+def zoo_register_models(register: Callable[[ModelSpec], None]) -> None:
     """Register the plugin's models: call ``register(ModelSpec(...))`` once per model.
 
     Called once when the plugin manager first lists models (``zoo list``, ``zoo run``...). Must be cheap: build
@@ -25,7 +26,7 @@ def zoo_register_models(register: Callable[["ModelSpec"], None]) -> None:
 
 
 @hookspec
-def zoo_stage_finished(record: "RunRecord") -> None:
+def zoo_stage_finished(record: RunRecord) -> None:
     """Called after the runner has written a stage's run record (any status: ok, failed or interrupted).
 
     For cross-cutting observers: notifications, uploading records, extra bookkeeping. The record is final; a
@@ -34,7 +35,7 @@ def zoo_stage_finished(record: "RunRecord") -> None:
 
 
 @hookspec
-def zoo_register_converters(register: Callable[["Converter"], None]) -> None:
+def zoo_register_converters(register: Callable[[Converter], None]) -> None:
     """Register model-format converters: call ``register(Converter(...))`` for each.
 
     A :class:`zoo_core.convert.Converter` names its source and target formats (``onnx``, ``om``, ``mindir``...)
@@ -45,7 +46,7 @@ def zoo_register_converters(register: Callable[["Converter"], None]) -> None:
 
 
 @hookspec
-def zoo_doc_templates(model: "ModelSpec") -> "DocTemplates | None":
+def zoo_doc_templates(model: ModelSpec) -> DocTemplates | None:
     """Return a :class:`zoo_core.docs.render.DocTemplates` (a template folder, and extra section names) for
     ``model``, or None.
 
@@ -56,7 +57,7 @@ def zoo_doc_templates(model: "ModelSpec") -> "DocTemplates | None":
 
 
 @hookspec
-def zoo_register_checks(register: Callable[["Rule"], None]) -> None:
+def zoo_register_checks(register: Callable[[Rule], None]) -> None:
     """Register release-checklist rules: call ``register(Rule(...))`` for each.
 
     A :class:`zoo_core.checks.Rule` has a stable id (``ABC-123``), a severity (error or warning), a one-line fix

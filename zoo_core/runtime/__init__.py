@@ -5,6 +5,7 @@ MindSpore 2.10's oneDNN picks a reference convolution kernel on AVX-512 CPUs (60
 kernel), so ``ONEDNN_MAX_CPU_ISA=AVX2`` is set before mindspore is imported on such CPUs, unless the user set it.
 Check the kernel with ``ONEDNN_VERBOSE=1``: ``jit_uni_ncsp:conv+ref:any`` (slow) vs ``x64:gemm:jit`` (fast).
 """
+
 from __future__ import annotations
 
 import os

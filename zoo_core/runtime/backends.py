@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Inference backends: run an exported model file on numpy inputs. Imported lazily, inside stages."""
+
 from __future__ import annotations
 
 import os
@@ -15,6 +16,7 @@ from ..errors import UsageError, ZooError, did_you_mean, first_line
 @dataclass
 class Predictor:
     """An opened model: call it on a float32 NCHW array. ``details`` says how the backend runs it (for records)."""
+
     run: Callable[[np.ndarray], np.ndarray]
     details: dict[str, object] = field(default_factory=dict)
 
@@ -40,7 +42,7 @@ def _onnxruntime(path: Path, threads: int, tune: bool) -> Predictor:
     if block and path.stat().st_size < _PROTOBUF_LIMIT // 2:
         try:
             model = onnx.load(str(path))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the loader's error, of any type, becomes one line
             raise ZooError(f"{path}: not a readable ONNX file ({first_line(exc, 200)})") from None
         summary = block_channels(model, block)
         if model.ByteSize() < _PROTOBUF_LIMIT:  # weights in external files can make it larger than the file
@@ -51,7 +53,7 @@ def _onnxruntime(path: Path, threads: int, tune: bool) -> Predictor:
     options.intra_op_num_threads = threads or (os.cpu_count() or 1)
     try:
         session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the loader's error, of any type, becomes one line
         raise ZooError(f"{path}: onnxruntime cannot load it ({first_line(exc, 200)})") from None
     name = session.get_inputs()[0].name
     details["threads"] = options.intra_op_num_threads
@@ -64,7 +66,7 @@ def _mindspore(path: Path, threads: int, tune: bool) -> Predictor:
     ms = load_mindspore()
     try:
         cell = ms.nn.GraphCell(ms.load(str(path)))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the loader's error, of any type, becomes one line
         raise ZooError(f"{path}: MindSpore cannot load it as MINDIR ({first_line(exc, 200)})") from None
     return Predictor(lambda inputs: cell(ms.Tensor(inputs)).asnumpy(), {"mode": "graph"})
 

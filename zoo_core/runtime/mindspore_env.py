@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Import MindSpore once, set up for this machine: ISA switch first, graph mode, device from what is installed."""
+
 from __future__ import annotations
 
 import logging
@@ -39,7 +40,7 @@ def _route_python_log(mindspore: ModuleType) -> None:
     checkpoint write, say, is then the runner's one line on the console, with MindSpore's words in the log."""
     try:
         logger = mindspore.log._get_logger()  # the logger MindSpore's own modules use
-    except Exception:  # a MindSpore without it: its messages stay on the console
+    except AttributeError:  # a MindSpore without it: its messages stay on the console
         return
     for handler in list(logger.handlers):
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):

@@ -6,6 +6,7 @@ with its rank; rank 0 writes the stage's results for the runner, which writes th
 fails, or is killed, leaves a marker file, and the launcher stops the whole job at once with that worker's last
 log lines. msrun and the workers die with the ``zoo`` process that started them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,9 +18,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import UsageError, ZooError
 from ..interrupts import child_setup
@@ -64,21 +66,34 @@ def check_port(addr: str, port: int) -> None:
         try:
             sock.bind((addr, port))  # the scheduler listens on the master address only
         except OSError as exc:
-            raise ZooError(f"master port {port} on {addr} is in use ({exc.strerror}); choose another with "
-                           f"--master-port") from None
+            raise ZooError(
+                f"master port {port} on {addr} is in use ({exc.strerror}); choose another with --master-port"
+            ) from None
 
 
 def msrun_command(cluster: Cluster, port: int, log_dir: Path, job: Path) -> list[str]:
-    return ["msrun", f"--worker_num={cluster.world_size}", f"--local_worker_num={cluster.workers}",
-            f"--master_addr={cluster.master_addr}", f"--master_port={port}", f"--node_rank={cluster.node_rank}",
-            f"--log_dir={log_dir}", "--join=True", str(WORKER), str(job)]
+    return [
+        "msrun",
+        f"--worker_num={cluster.world_size}",
+        f"--local_worker_num={cluster.workers}",
+        f"--master_addr={cluster.master_addr}",
+        f"--master_port={port}",
+        f"--node_rank={cluster.node_rank}",
+        f"--log_dir={log_dir}",
+        "--join=True",
+        str(WORKER),
+        str(job),
+    ]
 
 
 def _tail(path: Path, lines: int = 8) -> str:
     if not path.is_file():
         return f"(no log at {path})"
-    text = [l for l in path.read_text(encoding="utf-8", errors="replace").splitlines()
-            if l.strip() and not l.startswith("[INFO]")]
+    text = [
+        row
+        for row in path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if row.strip() and not row.startswith("[INFO]")
+    ]
     return "\n".join(text[-lines:]) or f"(nothing in {path})"
 
 
@@ -134,12 +149,18 @@ def _failure(folder: Path, cluster: Cluster) -> ZooError:
     marker = min((folder / "failed").glob("rank-*"), key=lambda p: p.stat().st_mtime)  # the first to fail
     rank = marker.name.split("-", 1)[1]
     log = next(folder.glob(f"**/logs/worker_{rank}.log"), folder / "logs" / f"worker_{rank}.log")
-    return ZooError(f"worker {rank} of {cluster.world_size} failed: {marker.read_text().strip()}; its last "
-                    f"log lines:\n{_tail(log)}")
+    return ZooError(
+        f"worker {rank} of {cluster.world_size} failed: {marker.read_text().strip()}; its last log lines:\n{_tail(log)}"
+    )
 
 
-def launch(job: dict[str, Any], cluster: Cluster, folder: Path, on_line: Callable[[str], None] = lambda line: None,
-           timeout_s: float | None = None) -> dict[str, Any]:
+def launch(
+    job: dict[str, Any],
+    cluster: Cluster,
+    folder: Path,
+    on_line: Callable[[str], None] = lambda line: None,
+    timeout_s: float | None = None,
+) -> dict[str, Any]:
     """Run ``job`` on ``cluster`` through msrun; returns rank 0's results (empty on a node without rank 0).
 
     A worker that raises, or dies from a signal (its supervisor in ``worker.py`` reports that), leaves a marker in
@@ -156,8 +177,13 @@ def launch(job: dict[str, Any], cluster: Cluster, folder: Path, on_line: Callabl
     shutil.rmtree(here, ignore_errors=True)
     here.mkdir(parents=True)
     markers = folder / "failed"
-    job = dict(job, result=str(here / "result.json"), markers=str(markers), pids=str(here / "pids"),
-               checkpoint=str(here / "checkpoint.json"))
+    job = dict(
+        job,
+        result=str(here / "result.json"),
+        markers=str(markers),
+        pids=str(here / "pids"),
+        checkpoint=str(here / "checkpoint.json"),
+    )
     job_file = here / "job.json"
     job_file.write_text(json.dumps(job, indent=2, default=str))
     log_dir = here / "logs"
@@ -166,8 +192,9 @@ def launch(job: dict[str, Any], cluster: Cluster, folder: Path, on_line: Callabl
     start = time.monotonic()
     follow = _Follower(log_dir / f"worker_{cluster.node_rank * cluster.workers}.log", on_line)
     with open(here / "msrun.out", "w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                   preexec_fn=child_setup)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=child_setup
+        )
         try:
             while process.poll() is None:
                 follow.poll()

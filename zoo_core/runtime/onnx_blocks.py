@@ -16,9 +16,11 @@ convs multiply by zero weights, and splits such a conv (with its Relu/MaxPool) i
 joined by a Concat. Every output channel is computed by the same weights as before: the numbers do not change
 beyond float rounding.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from onnx import helper, numpy_helper
@@ -48,7 +50,7 @@ def split_blocks(blocks: int) -> list[int]:
 
 @dataclass
 class _Graph:
-    graph: object  # onnx.GraphProto
+    graph: Any  # onnx.GraphProto (onnx ships no usable types for protobuf messages)
     inits: dict = field(init=False)
     uses: dict = field(init=False)
 
@@ -77,16 +79,17 @@ class _Graph:
         if any(a.name == "group" and a.i != 1 for a in node.attribute) or len(node.input) < 2:
             return False
         params = [n for n in node.input[1:] if n]
-        return (all(n in self.inits and len(self.uses.get(n, [])) == 1 for n in params)
-                and len(self.inits[node.input[1]].dims) == 4)
+        return (
+            all(n in self.inits and len(self.uses.get(n, [])) == 1 for n in params)
+            and len(self.inits[node.input[1]].dims) == 4
+        )
 
     def chain(self, tensor: str) -> tuple[list, str]:
         """The per-channel ops that alone consume ``tensor`` one after another, and the tensor they end in."""
-        nodes = []
+        nodes: list[Any] = []
         while True:
             users = self.uses.get(tensor, [])
-            if len(users) != 1 or users[0] is None or users[0].op_type not in PER_CHANNEL \
-                    or len(users[0].output) != 1:
+            if len(users) != 1 or users[0] is None or users[0].op_type not in PER_CHANNEL or len(users[0].output) != 1:
                 return nodes, tensor
             nodes.append(users[0])
             tensor = users[0].output[0]
@@ -118,8 +121,9 @@ def _pad(g: _Graph, block: int) -> int:
         if not extra or not users or not all(g.plain_conv(u) and list(u.input).index(end) == 0 for u in users):
             continue
         g.set_array(node.input[1], _grow(weight, extra, 0))
-        if _bias(node):
-            g.set_array(_bias(node), _grow(g.array(_bias(node)), extra, 0))
+        bias = _bias(node)
+        if bias:
+            g.set_array(bias, _grow(g.array(bias), extra, 0))
         for user in users:
             g.set_array(user.input[1], _grow(g.array(user.input[1]), extra, 1))
         padded += 1
@@ -132,7 +136,8 @@ def _split(g: _Graph, block: int) -> int:
         parts = split_blocks(weight.shape[0] // block) if weight.shape[0] % block == 0 else [1]
         if len(parts) == 1:
             continue
-        bias = g.array(_bias(node)) if _bias(node) else None
+        bias_name = _bias(node)
+        bias = g.array(bias_name) if bias_name else None
         chain, end = g.chain(node.output[0])
         position = list(g.graph.node).index(node)
         new_nodes, ends, start = [], [], 0

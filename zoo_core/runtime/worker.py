@@ -7,6 +7,7 @@ signal (out of memory, kill -9) the supervisor writes the failure marker at once
 without it msrun would notice only when its scheduler times out (about 40 s). The supervisor forwards SIGINT and
 SIGTERM to the child and dies with msrun; the child dies with the supervisor.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,9 @@ def supervise(job_file: str) -> int:
     pids = Path(job["pids"])
     pids.mkdir(parents=True, exist_ok=True)
     (pids / f"rank-{rank}").write_text(str(os.getpid()))
-    child = subprocess.Popen([sys.executable, __file__, job_file], env={**os.environ, CHILD: "1"},
-                             preexec_fn=child_setup)
+    child = subprocess.Popen(
+        [sys.executable, __file__, job_file], env={**os.environ, CHILD: "1"}, preexec_fn=child_setup
+    )
     stopping: list[int] = []
 
     def forward(signum: int, frame: object) -> None:  # the launcher stops the job: not a failure of this rank
@@ -76,8 +78,7 @@ def work(job_file: str) -> int:
 
         init()
         rank, size = get_rank(), get_group_size()
-        ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True,
-                                     device_num=size)
+        ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True, device_num=size)
         spec = default_manager().get(job["model"])
         log = logging.getLogger(f"zoo.worker.{rank}")
         log.setLevel(logging.INFO if rank == 0 else logging.WARNING)
@@ -85,19 +86,32 @@ def work(job_file: str) -> int:
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         workdir = Path(job["workdir"])
-        ctx = StageContext(model=spec, stage=job["stage"], config=spec.config_cls.model_validate(job["config"]),
-                           workdir=workdir, records=RecordStore(workdir), log=log,
-                           data=Path(job["data"]) if job.get("data") else None, resume=job["resume"],
-                           rank=rank, workers=size,
-                           on_checkpoint=lambda path: atomic_write_json(job["checkpoint"], str(path)))
+        ctx = StageContext(
+            model=spec,
+            stage=job["stage"],
+            config=spec.config_cls.model_validate(job["config"]),
+            workdir=workdir,
+            records=RecordStore(workdir),
+            log=log,
+            data=Path(job["data"]) if job.get("data") else None,
+            resume=job["resume"],
+            rank=rank,
+            workers=size,
+            on_checkpoint=lambda path: atomic_write_json(job["checkpoint"], str(path)),
+        )
         spec.stages[job["stage"]](ctx)
         if rank == 0:
-            result = {"metrics": ctx.metrics, "inputs": [str(p) for p in ctx.inputs],
-                      "outputs": [str(p) for p in ctx.outputs], "warnings": ctx.warnings, "needs": ctx.needs,
-                      "data": str(ctx.data) if ctx.data else None}
+            result = {
+                "metrics": ctx.metrics,
+                "inputs": [str(p) for p in ctx.inputs],
+                "outputs": [str(p) for p in ctx.outputs],
+                "warnings": ctx.warnings,
+                "needs": ctx.needs,
+                "data": str(ctx.data) if ctx.data else None,
+            }
             atomic_write_json(job["result"], result)
         return 0
-    except BaseException as exc:  # tell the launcher at once, so the other workers do not wait forever
+    except BaseException as exc:  # noqa: BLE001 - tell the launcher at once, so the other workers do not wait forever
         traceback.print_exc()
         _mark(job, rank, f"{type(exc).__name__}: {exc}")
         return 1

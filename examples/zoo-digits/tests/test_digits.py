@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The digits example checked by zoo's conformance kit, and its glyph generator."""
+
 import numpy as np
 
 from zoo_digits.glyphs import SIDE, make

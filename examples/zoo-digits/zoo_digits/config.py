@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Settings and presets of the digits example."""
+
 from __future__ import annotations
 
 from zoo_core import ModelConfig, setting

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The stages of the digits example, written against zoo's public API only."""
+
 from __future__ import annotations
 
 import time
@@ -8,8 +9,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from zoo_core import (ConvertJob, StageContext, ZooError, atomic_dir, atomic_path, atomic_write_csv, convert_all,
-                      file_parity, load_mindspore, open_backend, progress)
+from zoo_core import (
+    ConvertJob,
+    StageContext,
+    ZooError,
+    atomic_dir,
+    atomic_path,
+    atomic_write_csv,
+    convert_all,
+    file_parity,
+    load_mindspore,
+    open_backend,
+    progress,
+)
 
 from .glyphs import SIDE, make
 
@@ -17,22 +29,33 @@ from .glyphs import SIDE, make
 def run_dataset(ctx: StageContext) -> None:
     cfg = ctx.config
     with atomic_dir(ctx.stage_dir / "prepared") as tmp:
-        for split, count, seed in (("train", cfg.train_images, cfg.data_seed), ("test", cfg.test_images,
-                                                                                 cfg.data_seed + 1)):
+        for split, count, seed in (
+            ("train", cfg.train_images, cfg.data_seed),
+            ("test", cfg.test_images, cfg.data_seed + 1),
+        ):
             images, labels = make(count, seed)
             np.savez(tmp / f"{split}.npz", images=images, labels=labels)
     ctx.output(ctx.stage_dir / "prepared")
-    ctx.metrics.update({"source_kind": "synthetic", "train_images": cfg.train_images,
-                        "test_images": cfg.test_images, "classes": 10})
+    ctx.metrics.update(
+        {"source_kind": "synthetic", "train_images": cfg.train_images, "test_images": cfg.test_images, "classes": 10}
+    )
 
 
 def network(ms, seed: int):
     ms.set_seed(seed)
     nn = ms.nn
-    return nn.SequentialCell([
-        nn.Conv2d(1, 16, 3, pad_mode="same", has_bias=True), nn.ReLU(), nn.MaxPool2d(2, 2),
-        nn.Conv2d(16, 32, 3, pad_mode="same", has_bias=True), nn.ReLU(), nn.MaxPool2d(2, 2),
-        nn.Flatten(), nn.Dense(32 * (SIDE // 4) ** 2, 10)])
+    return nn.SequentialCell(
+        [
+            nn.Conv2d(1, 16, 3, pad_mode="same", has_bias=True),
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),
+            nn.Conv2d(16, 32, 3, pad_mode="same", has_bias=True),
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),
+            nn.Flatten(),
+            nn.Dense(32 * (SIDE // 4) ** 2, 10),
+        ]
+    )
 
 
 def parameters(net) -> int:
@@ -60,7 +83,7 @@ def run_train(ctx: StageContext) -> None:
     for epoch in range(1, cfg.epochs + 1):
         order = np.random.default_rng([cfg.seed, epoch]).permutation(len(x))
         for b in progress(range(batches), batches, f"epoch {epoch}"):
-            index = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            index = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
             tick = time.perf_counter()
             losses.append(float(step(ms.Tensor(x[index]), ms.Tensor(y[index])).asnumpy()))
             times.append(time.perf_counter() - tick)
@@ -69,11 +92,19 @@ def run_train(ctx: StageContext) -> None:
     with atomic_path(checkpoint, suffix=".ckpt") as tmp:
         ms.save_checkpoint(net, str(tmp))
     ctx.output(checkpoint)
-    ctx.metrics.update({
-        "final_loss": float(np.mean(losses[-batches:])), "ms_per_step": round(1000 * float(np.median(times[1:])), 3),
-        "workers": 1, "train_time_s": round(time.perf_counter() - start, 3), "parameters": parameters(net),
-        "optimizer": "Adam", "loss_function": "SoftmaxCrossEntropyWithLogits",
-        "best_checkpoint": str(checkpoint.relative_to(ctx.workdir)), "checkpoint_bytes": checkpoint.stat().st_size})
+    ctx.metrics.update(
+        {
+            "final_loss": float(np.mean(losses[-batches:])),
+            "ms_per_step": round(1000 * float(np.median(times[1:])), 3),
+            "workers": 1,
+            "train_time_s": round(time.perf_counter() - start, 3),
+            "parameters": parameters(net),
+            "optimizer": "Adam",
+            "loss_function": "SoftmaxCrossEntropyWithLogits",
+            "best_checkpoint": str(checkpoint.relative_to(ctx.workdir)),
+            "checkpoint_bytes": checkpoint.stat().st_size,
+        }
+    )
 
 
 def _trained(ctx: StageContext, ms):
@@ -103,12 +134,17 @@ def run_export(ctx: StageContext) -> None:
         np.savez(tmp / "sample.npz", input=sample, expected=expected)
     files = {fmt: folder / f"digits.{fmt}" for fmt in ("mindir", "onnx")}
     ctx.outputs.extend(files.values())
-    ctx.metrics.update({
-        "formats": {fmt: str(p.relative_to(ctx.workdir)) for fmt, p in files.items()},
-        "sizes": {fmt: p.stat().st_size for fmt, p in files.items()},
-        "parity": {fmt: file_parity(p, sample, expected) for fmt, p in files.items()},
-        "skipped": {"air": "AIR export needs MindSpore's Ascend backend"}, "input_shape": [1, 1, SIDE, SIDE],
-        "input_name": "x", "sample": str((folder / "sample.npz").relative_to(ctx.workdir))})
+    ctx.metrics.update(
+        {
+            "formats": {fmt: str(p.relative_to(ctx.workdir)) for fmt, p in files.items()},
+            "sizes": {fmt: p.stat().st_size for fmt, p in files.items()},
+            "parity": {fmt: file_parity(p, sample, expected) for fmt, p in files.items()},
+            "skipped": {"air": "AIR export needs MindSpore's Ascend backend"},
+            "input_shape": [1, 1, SIDE, SIDE],
+            "input_name": "x",
+            "sample": str((folder / "sample.npz").relative_to(ctx.workdir)),
+        }
+    )
 
 
 def run_convert(ctx: StageContext) -> None:
@@ -117,8 +153,11 @@ def run_convert(ctx: StageContext) -> None:
         reference = (sample["input"], sample["expected"])
     out = ctx.stage_dir / "models"
     out.mkdir(parents=True, exist_ok=True)
-    convert_all(ctx, {fmt: ctx.workdir / p for fmt, p in export["formats"].items()},
-                lambda source: ConvertJob(source, out, "digits", "x", (1, 1, SIDE, SIDE), sample=reference))
+    convert_all(
+        ctx,
+        {fmt: ctx.workdir / p for fmt, p in export["formats"].items()},
+        lambda source: ConvertJob(source, out, "digits", "x", (1, 1, SIDE, SIDE), sample=reference),
+    )
 
 
 def _images(folder: Path, ctx: StageContext) -> tuple[list[str], np.ndarray]:
@@ -147,9 +186,9 @@ def run_infer(ctx: StageContext) -> None:
         x, y = _load(ctx, "test")
         names = [f"test_{i}" for i in range(len(x))]
     tick = time.perf_counter()
-    digits = np.array([int(predict(x[i:i + 1]).argmax()) for i in range(len(x))])
+    digits = np.array([int(predict(x[i : i + 1]).argmax()) for i in range(len(x))])
     seconds = (time.perf_counter() - tick) / len(x)
-    ctx.output(atomic_write_csv(ctx.stage_dir / "predictions.csv", ["image", "digit"], zip(names, digits)))
+    ctx.output(atomic_write_csv(ctx.stage_dir / "predictions.csv", ["image", "digit"], zip(names, digits, strict=True)))
     ctx.metrics.update({"backend": ctx.config.backend, "samples": len(x), "seconds_per_image": round(seconds, 6)})
     if y is not None:
         ctx.metrics["scores"] = {"top1_accuracy": round(float((digits == y).mean()), 4)}
