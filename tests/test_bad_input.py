@@ -140,7 +140,7 @@ def test_clipped_heads_are_counted_and_warned(tmp_path, cli):
     assert code == 0, err
     assert "warning: 2 head(s) lay up to a few pixels outside their image" in out
     record = RecordStore(tmp_path / "w").latest("dataset")
-    assert record.metrics["heads_clipped"] == 2 and len(record.warnings) == 1
+    assert record.result.facts["heads_clipped"] == 2 and len(record.warnings) == 1
 
 
 def test_non_utf8_config_file_is_named_with_the_byte_and_line(tmp_path, cli):
@@ -177,16 +177,29 @@ def test_non_utf8_bytes_on_the_command_line_are_one_line(tmp_path, option):
     assert not (tmp_path / "w").exists()
 
 
-def test_a_record_value_of_the_wrong_type_names_the_template_line(copy, cli):
-    path = copy / "records" / f"{RecordStore(copy).latest('eval').run_id}.json"
+def test_a_record_value_a_template_cannot_show_names_the_template_line(copy, cli):
+    """MCNN's architecture section shows a free-form metric of the network record; without it the error names
+    the template file, its line and the expression (the typed results cannot hold a wrong type at all)."""
+    path = copy / "records" / f"{RecordStore(copy).latest('network').run_id}.json"
     record = json.loads(path.read_text())
-    record["metrics"]["scores"] = "MAE 6.1"  # a plugin that wrote a string where the contract wants a mapping
+    del record["metrics"]["parameter_tensors"]
     path.write_text(json.dumps(record))
     code, out, err = cli("render-docs", "mcnn", "--workdir", str(copy))
     assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
     assert re.search(
-        r"zoo: error: delivery template \S+/sections/\w+\.md\.j2, line \d+ \(in `[^`]*\.scores\.items"
-        r"\(\)[^`]*`\): 'str object' has no attribute 'items'",
+        r"zoo: error: delivery template \S+/mcnn/doc_templates/sections/architecture\.md\.j2, line \d+ "
+        r"\(in `[^`]*records\.network\.metrics\.parameter_tensors[^`]*`\): 'dict object' has no attribute "
+        r"'parameter_tensors'",
         err,
     ), err
     assert "check the stage's record (`zoo runs --json`)" in err
+
+
+def test_a_typed_result_of_the_wrong_type_is_named_with_its_record_and_field(copy, cli):
+    path = copy / "records" / f"{RecordStore(copy).latest('eval').run_id}.json"
+    record = json.loads(path.read_text())
+    record["result"]["scores"] = "MAE 6.1"  # where the contract wants a mapping of declared metrics
+    path.write_text(json.dumps(record))
+    code, out, err = cli("render-docs", "mcnn", "--workdir", str(copy))
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
+    assert err.startswith(f"zoo: error: {path}: result.eval.scores: Input should be a valid dictionary")

@@ -97,23 +97,24 @@ def test_smoke_preset_runs_every_stage_and_records_it(tmp_path):
             if path.is_file():
                 assert artifact.sha256 == sha256_file(path) and artifact.size == path.stat().st_size
     dataset, network, train, evaluation, export, convert, infer = records
-    assert dataset.data.endswith("part_S_final") and dataset.metrics["source_kind"] == "synthetic"
-    assert network.metrics["parameters"] == 127_953
+    assert dataset.data.endswith("part_S_final") and dataset.result.synthetic
+    assert dataset.result.splits == {"train": 5, "val": 1, "test": 3} and dataset.result.layout == "shanghaitech"
+    assert network.result.parameters == 127_953
     assert train.environment.device == "CPU"
-    assert train.metrics["ms_per_step"] > 0 and train.metrics["epochs_run"] == 2
+    assert train.result.ms_per_step > 0 and train.result.epochs_run == 2 and len(train.result.history) == 2
     assert {"train/checkpoints/best.ckpt", "train/checkpoints/mcnn-2.ckpt", "train/metrics.jsonl"} <= {
         a.path for a in train.outputs
     }
     lines = [json.loads(line) for line in (workdir / "train" / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines if line["type"] == "epoch"] == [1, 2]
-    assert sum(line["type"] == "step" for line in lines) == 2 * train.metrics["steps_per_epoch"]
-    assert evaluation.metrics["samples"] == 3 and evaluation.metrics["mae"] >= 0
+    assert sum(line["type"] == "step" for line in lines) == 2 * train.result.steps_per_epoch
+    assert evaluation.result.samples == 3 and evaluation.result.scores["mae"] >= 0
     assert any(a.path == "train/checkpoints/best.ckpt" for a in evaluation.inputs)
     assert not list(workdir.rglob("*.tmp*"))
 
     listing = zoo("runs", "mcnn", "--workdir", str(workdir), "--json")
     assert [r["stage"] for r in json.loads(listing.stdout)] == list(STAGES)
-    assert infer.metrics["mae"] == pytest.approx(evaluation.metrics["mae"], abs=1e-3)
+    assert infer.result.scores["mae"] == pytest.approx(evaluation.result.scores["mae"], abs=1e-3)
     assert convert.needs == ["atc", "converter_lite"]
 
 
@@ -164,8 +165,8 @@ def test_user_data_through_the_cli(tmp_path, cli, shanghaitech):
     assert code == 0, err
     records = json.loads(out)["records"]
     assert [r["stage"] for r in records] == ["dataset", "train", "eval"]
-    assert records[0]["data"] == str(shanghaitech) and records[0]["metrics"]["format"] == "shanghaitech"
-    assert records[2]["metrics"]["samples"] == 2
+    assert records[0]["data"] == str(shanghaitech) and records[0]["result"]["layout"] == "shanghaitech"
+    assert records[2]["result"]["samples"] == 2
 
 
 def test_csv_test_layout_evaluates_a_checkpoint(tmp_path, cli, shanghaitech):

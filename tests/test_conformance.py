@@ -21,12 +21,15 @@ def test_the_kit_names_what_is_wrong(tmp_path, monkeypatch):
         check_conformance("mcnn", tmp_path, preset="tiny")
     from zoo_mcnn import evaluate
 
-    real = evaluate.run_eval
+    real = evaluate.run
 
-    def eval_without_scores(ctx):
-        real(ctx)
-        del ctx.metrics["scores"]
+    def eval_with_an_undeclared_metric(ctx):
+        result = real(ctx)
+        return result.model_copy(update={"scores": result.scores | {"accuracy": 0.5}})
 
-    monkeypatch.setattr(evaluate, "run_eval", eval_without_scores)
-    with pytest.raises(ConformanceError, match=r"the eval record lacks metrics \['scores'\]"):
+    monkeypatch.setattr(evaluate, "run", eval_with_an_undeclared_metric)
+    with pytest.raises(ConformanceError, match=r"eval result names metrics it does not declare \(accuracy\)"):
+        check_conformance("mcnn", tmp_path / "w")
+    monkeypatch.setattr(evaluate, "run", lambda ctx: None)
+    with pytest.raises(ConformanceError, match=r"eval stage ended without its result: return a zoo_core.EvalResult"):
         check_conformance("mcnn", tmp_path / "w")

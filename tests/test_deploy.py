@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from zoo_core import api, load_mindspore
+from zoo_core.context import user_data_dir
 from zoo_core.records import RecordStore
-from zoo_core.runner import user_data_dir
 from zoo_core.runtime.onnx_blocks import nchwc_block
 from zoo_mcnn.network import build_network, load_weights
 
@@ -48,9 +48,15 @@ echo "{marker}"
 
 def test_exported_models_equal_the_network(trained):
     record = RecordStore(trained).latest("export")
-    files = {k: trained / v for k, v in record.metrics["formats"].items()}
+    files = {f.format + ("_dynamic" if f.dynamic else ""): trained / f.path for f in record.result.files}
     assert set(files) == {"mindir", "onnx", "mindir_dynamic", "onnx_dynamic"}
-    assert "Ascend backend" in record.metrics["skipped"]["air"]
+    assert "Ascend backend" in record.result.skipped["air"]
+    assert record.result.input.model_dump() == {
+        "name": "x",
+        "shape": [1, 1, 128, 128],
+        "dynamic_axes": {0: "batch", 2: "height", 3: "width"},
+        "layout": "NCHW",
+    }
     net = build_network()
     load_weights(net, trained / "train" / "checkpoints" / "best.ckpt")
     import onnxruntime as ort
@@ -63,8 +69,8 @@ def test_exported_models_equal_the_network(trained):
         onnx_out = session.run(None, {"x": x})[0]
         np.testing.assert_allclose(mindir, expected, atol=1e-5)
         np.testing.assert_allclose(onnx_out, expected, atol=1e-5)
-    for name, check in record.metrics["parity"].items():
-        assert check["max_abs_error"] < 1e-4, name
+    for file in record.result.files:
+        assert file.parity is not None and file.parity.max_abs_error < 1e-4, file.path
 
 
 def test_export_needs_a_trained_or_given_checkpoint(tmp_path, cli):
@@ -84,7 +90,7 @@ def test_export_needs_a_trained_or_given_checkpoint(tmp_path, cli):
         "--workdir",
         str(tmp_path / "w"),
     )
-    assert code == 1 and "not an MCNN checkpoint" in err
+    assert code == 1 and "not a checkpoint of this network" in err
     assert not (tmp_path / "w" / "export" / "model").exists()
 
 
@@ -94,17 +100,16 @@ def test_convert_without_tools_records_commands(trained, cli, monkeypatch):
     assert code == 0, err
     assert "convert: needs atc, converter_lite" in out
     record = RecordStore(trained).latest("convert", "needs_tool")
-    by_name = {c["converter"]: c for c in record.metrics["conversions"]}
-    assert by_name["atc-onnx"]["status"] == "needs_tool"
-    assert (
-        by_name["atc-onnx"]["command"].startswith("atc --model=") and "--framework=5" in by_name["atc-onnx"]["command"]
-    )
-    assert by_name["atc-air"]["status"] == "skipped"
-    assert by_name["converter-lite"]["status"] == "needs_tool"
+    by_name = {c.converter: c for c in record.result.conversions}
+    assert by_name["atc-onnx"].status == "needs_tool"
+    assert by_name["atc-onnx"].command[:2] == ["atc", f"--model={trained / 'export/model/mcnn.onnx'}"]
+    assert "--framework=5" in by_name["atc-onnx"].command
+    assert by_name["atc-air"].status == "skipped"
+    assert by_name["converter-lite"].status == "needs_tool"
     for name in ("onnx-optimize", "onnx-fp16"):
-        assert by_name[name]["status"] == "ok"
-        assert by_name[name]["parity"]["max_abs_error"] < (1e-4 if name == "onnx-optimize" else 1e-2)
-        assert (trained / by_name[name]["outputs"][0]).is_file()
+        assert by_name[name].status == "ok"
+        assert by_name[name].parity.max_abs_error < (1e-4 if name == "onnx-optimize" else 1e-2)
+        assert (trained / by_name[name].outputs[0]).is_file()
 
 
 def test_convert_runs_atc_and_converter_lite_when_present(trained, cli, monkeypatch, tmp_path):
@@ -216,16 +221,16 @@ def test_infer_equals_eval_on_the_test_split(trained, cli, backend):
     assert code == 0, err
     infer = RecordStore(trained).latest("infer")
     evaluation = RecordStore(trained).latest("eval")
-    assert infer.metrics["backend"] == backend and infer.metrics["samples"] == evaluation.metrics["samples"]
+    assert infer.result.backend == backend and infer.result.samples == evaluation.result.samples
     if backend == "onnxruntime" and nchwc_block():  # MCNN's 20/40-channel column is rewritten (exact)
         padded, split = {8: (2, 2), 16: (5, 0)}[nchwc_block()]
-        assert infer.metrics["backend_details"]["channel_blocking"] == {
+        assert infer.result.backend_details["channel_blocking"] == {
             "block": nchwc_block(),
             "padded": padded,
             "split": split,
         }
-    assert infer.metrics["mae"] == pytest.approx(evaluation.metrics["mae"], abs=1e-3)
-    assert infer.metrics["mse"] == pytest.approx(evaluation.metrics["mse"], abs=1e-3)
+    assert infer.result.scores["mae"] == pytest.approx(evaluation.result.scores["mae"], abs=1e-3)
+    assert infer.result.scores["mse"] == pytest.approx(evaluation.result.scores["mse"], abs=1e-3)
     predicted = {Path(name).stem: row for name, row in read_csv(trained / "infer" / "predictions.csv").items()}
     expected = read_csv(trained / "eval" / "predictions.csv")
     assert predicted.keys() == expected.keys()
@@ -250,8 +255,8 @@ def test_infer_skips_unreadable_files_and_keeps_going(trained, cli, tmp_path):
     assert code == 0, err
     assert out.count("warning: skipped ") == 2 and "broken.jpg: unreadable or corrupt image" in out
     record = RecordStore(trained).latest("infer", kind="user_data")
-    assert record.metrics["skipped"] == 2 and sorted(record.metrics["skipped_files"]) == ["broken.jpg", "notes.txt"]
-    assert record.metrics["samples"] == 3 and record.metrics["labelled"] == 0 and "mae" not in record.metrics
+    assert sorted(record.result.skipped) == ["broken.jpg", "notes.txt"]
+    assert record.result.samples == 3 and record.result.labelled == 0 and record.result.scores == {}
     rows = read_csv(user_data_dir(trained, images) / "predictions.csv")
     assert set(rows) == {"IMG_1.jpg", "IMG_2.jpg", "IMG_3.jpg"} and rows["IMG_1.jpg"]["gt_count"] == ""
 
@@ -293,10 +298,10 @@ def test_file_parity_runs_a_delivered_file_and_refuses_unknown_formats(trained, 
     from zoo_core import ZooError, file_parity
 
     export = RecordStore(trained).latest("export")
-    with np.load(trained / export.metrics["sample"]) as sample:
+    with np.load(trained / export.result.sample) as sample:
         inputs, expected = sample["input"], sample["expected"]
-    result = file_parity(trained / export.metrics["formats"]["onnx"], inputs, expected)
-    assert result == export.metrics["parity"]["onnx"]
+    result = file_parity(trained / export.result.file("onnx").path, inputs, expected)
+    assert result == export.result.file("onnx").parity
     (tmp_path / "model.om").write_bytes(b"\0")
     with pytest.raises(ZooError, match=r"model\.om: no backend runs \.om files"):
         file_parity(tmp_path / "model.om", inputs, expected)
@@ -320,7 +325,7 @@ def test_inference_on_the_users_photos_is_kept_apart_from_the_delivery(copy, cli
     folder = user_data_dir(copy, photos)
     assert f"outputs in {folder}" in out
     record = RecordStore(copy).latest("infer", kind="user_data")
-    assert record.kind == "user_data" and record.data == str(photos) and record.metrics["samples"] == 4
+    assert record.kind == "user_data" and record.data == str(photos) and record.result.samples == 4
     assert {p: p.read_bytes() for p in (copy / "infer").rglob("*") if p.is_file()} == delivery
     rows = read_csv(folder / "predictions.csv")
     assert set(rows) == {"a.jpg", "a.png", "'=HYPERLINK(1).jpg", "'-rf.jpg"}

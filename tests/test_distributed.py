@@ -137,29 +137,22 @@ def test_multi_host_flags_map_to_msrun():
 
 
 def test_mixed_precision_o2_computes_in_fp16_and_trains(tmp_path, cli):
-    from zoo_mcnn.network import build_network
-    from zoo_mcnn.train import _train_cell
-
-    net = build_network(1)
-    _train_cell(net, ms.nn.Adam(net.trainable_params(), 1e-4), "O2")
-    out = net(ms.Tensor(np.zeros((1, 1, 32, 32), np.float32)))
-    assert out.dtype == ms.float16
-    code, _, err = cli(
-        "run",
-        "mcnn",
-        "--stage",
-        "train,eval",
-        "--preset",
-        "smoke",
-        "--set",
-        "amp_level=O2",
-        "--workdir",
-        str(tmp_path / "w"),
-    )
-    assert code == 0, err
-    train = RecordStore(tmp_path / "w").latest("train")
-    assert train.metrics["amp_level"] == "O2" and train.metrics["precision"] == "Mixed"
-    assert np.isfinite(train.metrics["final_loss"]) and RecordStore(tmp_path / "w").latest("eval").metrics["mae"] >= 0
+    """amp_level=O2 reaches MindSpore's Model: the same seed and data give other (fp16-rounded) losses than O0,
+    the run still trains and evaluates, and the record says the precision was mixed."""
+    runs = {}
+    for level in ("O0", "O2"):
+        work = tmp_path / level
+        code, _, err = cli(
+            "run", "mcnn", "--stage", "train,eval", "--preset", "smoke", "--set", f"amp_level={level}",
+            "--workdir", str(work),
+        )  # fmt: skip
+        assert code == 0, err
+        runs[level] = RecordStore(work).latest("train")
+        assert RecordStore(work).latest("eval").result.scores["mae"] >= 0
+    o0, o2 = runs["O0"].result, runs["O2"].result
+    assert runs["O2"].metrics["amp_level"] == "O2" and o2.precision == "Mixed" and o0.precision == "FP32"
+    assert np.isfinite(o2.final_loss) and o2.history[0].loss != o0.history[0].loss
+    assert abs(o2.history[0].loss - o0.history[0].loss) < 0.05 * abs(o0.history[0].loss)
     code, _, err = cli("run", "mcnn", "--stage", "train", "--set", "amp_level=O4", "--workdir", str(tmp_path / "w"))
     assert code == 2 and "amp_level='O4'" in err
 

@@ -69,7 +69,7 @@ def test_sections_in_the_standard_order(delivered, lang, sections):
 def test_basic_information_comes_from_metadata_and_artifacts(delivered):
     text = readme(delivered, "en")
     records = {r.stage: r for r in RecordStore(delivered).all()}
-    ckpt = (delivered / records["train"].metrics["best_checkpoint"]).stat().st_size
+    ckpt = (delivered / records["train"].result.best_checkpoint).stat().st_size
     assert field(text, "Size").startswith(f"{round(ckpt / 1024)}K (ckpt)/")
     assert field(text, "Model Format") == "ckpt/mindir/onnx"
     assert field(text, "Framework") == f"MindSpore {records['train'].environment.packages['mindspore']}"
@@ -80,17 +80,19 @@ def test_basic_information_comes_from_metadata_and_artifacts(delivered):
 def test_tables_hold_the_recorded_numbers(delivered):
     text = readme(delivered, "en")
     records = {r.stage: r for r in RecordStore(delivered).all()}
-    train, evaluation = records["train"].metrics, records["eval"].metrics
-    assert row(text, "Speed") == f"{train['ms_per_step']} ms/step (1pcs)"
+    train, evaluation = records["train"].result, records["eval"].result
+    assert row(text, "Speed") == f"{train.ms_per_step} ms/step (1pcs)"
     assert row(text, "Parameters (M)") == "0.128"
     assert row(text, "Optimizer") == "Adam"
-    assert row(text, "Accuracy") == f"MAE {evaluation['mae']}, MSE {evaluation['mse']}"
-    assert f"| Speed (onnxruntime) | {records['infer'].metrics['seconds_per_image']} s/sample" in text
+    assert row(text, "Accuracy") == f"MAE {evaluation.scores['mae']:.4g}, MSE {evaluation.scores['mse']:.4g}"
+    best = train.history[train.best_epoch - 1].metrics["mae"]
+    assert row(text, "Best epoch") == f"{train.best_epoch} (MAE {best:.4g})"
+    assert f"| Speed (onnxruntime) | {records['infer'].result.seconds_per_sample} s/sample" in text
     assert "| atc-onnx | needs_tool | atc --model=" in text
     assert "Train epoch: [2/2]" in text and "Test epoch: 2" in text  # the real training log
-    assert "![training loss and validation MAE](training.png)" in text
+    assert "![training loss and validation metrics per epoch: MAE, MSE](training.png)" in text
     assert (delivered / "docs" / "training.png").read_bytes()[:4] == b"\x89PNG"
-    assert (delivered / "docs" / "density_overlay.png").read_bytes()[:4] == b"\x89PNG"
+    assert (delivered / "docs" / "inference_example.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_markdownlint_passes(delivered):
@@ -200,7 +202,7 @@ def _source(workdir: Path, name: str, content: str) -> dict:
 
 def _first_artifact(workdir: Path) -> None:
     record = RecordStore(workdir).latest("export")
-    path = workdir / record.metrics["formats"]["onnx"]
+    path = workdir / record.result.file("onnx").path
     path.write_bytes(path.read_bytes() + b"tampered")
 
 
@@ -223,6 +225,7 @@ CASES = {
     "DOC-004": lambda w: _edit(w, "| 参数量（M） | 0.128 |", "| 参数量（M） | 0.256 |"),
     "DOC-005": lambda w: _edit(w, "### 数据集", "### 数据集\n\n改动"),
     "DOC-006": lambda w: _edit(w, "## 随机情况说明", "## 随机情况说明\n\n[见此](#nowhere)"),
+    "DOC-007": lambda w: _edit(w, "zoo run mcnn --stage train --resume", "zoo run mcnn --stage train --set lr0=0.1"),
     "SRC-001": lambda w: _source(w, "leftover.onnx", "binary"),
     "SRC-002": lambda w: _source(w, "helper.py", '"""No header."""\n'),
     "SRC-003": lambda w: _source(w, "paths.py", "# SPDX-License-Identifier: Apache-2.0\nDATA = '/home/alice/data'\n"),
@@ -283,7 +286,8 @@ def test_third_party_rule_appears_in_zoo_check(delivered, tmp_path, monkeypatch,
 
         @hookimpl
         def zoo_register_checks(register):
-            register(Rule("HOUSE-001", "warning", "README has an FAQ", "add an FAQ section", needs_faq))
+            register(Rule("HOUSE-001", "warning", "README has an FAQ", "add an FAQ section", needs_faq, scope="all"))
+            register(Rule("HOUSE-002", "error", "the house's own models only", "-", lambda ctx: [("x", "", None)]))
     """
         },
     )
@@ -291,6 +295,7 @@ def test_third_party_rule_appears_in_zoo_check(delivered, tmp_path, monkeypatch,
     code, out, _ = cli("check", "mcnn", "--workdir", str(delivered))
     assert code == 0  # a warning does not fail the check
     assert "✗ HOUSE-001 warning  README has an FAQ" in out and "no FAQ section" in out
+    assert "HOUSE-002" not in out  # a plugin's rule judges its own models only, unless registered for all
     code, out, _ = cli("check", "mcnn", "--workdir", str(delivered), "--select", "HOUSE", "--json")
     assert {f["rule"] for f in json.loads(out)} == {"HOUSE-001"}
 
@@ -316,3 +321,69 @@ def test_package_refuses_a_failing_delivery_and_writes_a_verifiable_manifest(del
     assert sum(p.startswith("records/") for p in paths) == 7
     for entry in manifest["files"]:
         assert sha256_file(tmp_path / "bundle" / entry["path"]) == entry["sha256"]
+
+
+@pytest.mark.parametrize(
+    "command, problem",
+    [
+        ("zoo run mcnn --stage train --resume --set epochs=20", None),
+        ("zoo run mcnn --stage all --data /path/to/data --preset demo", None),
+        ("zoo run crnn --stage train --set alphabet=x", None),  # another model's command
+        ("zoo run mcnn --stage train --set lr0=0.1", "--set lr0: 'mcnn' has no such setting"),
+        ("zoo run mcnn --stage trian", "unknown stage 'trian' (did you mean 'train'?"),
+        ("zoo run mcnn --stage train --preset tiny", "--preset tiny: 'mcnn' has no such preset"),
+        ("zoo run mcnn --stage train --fast", "'--fast' is not an option of zoo run"),
+        ("zoo run mcnn --set epochs=2", "has no --stage"),
+        ("zoo run mcnn --stage 'train", "cannot be read as a shell command"),
+    ],
+)
+def test_readme_commands_are_checked_against_the_model(command, problem):
+    from zoo_core.checks.commands import command_problem
+
+    ctx = CheckContext(default_manager().get("mcnn"), Path("."), {})
+    found = command_problem(ctx, command)
+    assert (found is None) if problem is None else (found is not None and problem in found), found
+
+
+def test_readme_commands_take_only_options_zoo_run_has():
+    from zoo_core.checks.commands import RUN_OPTIONS
+    from zoo_core.cli import run
+
+    options = {name: not param.is_flag for param in run.params for name in param.opts if name.startswith("--")}
+    assert options == RUN_OPTIONS
+
+
+def test_a_broken_plugin_never_fails_another_model(delivered, copy, tmp_path, monkeypatch, cli):
+    """A plugin whose zoo_doc_templates raises, and whose rule for every model raises: MCNN's README renders and
+    its check passes, each with one warning naming that plugin."""
+    install_fake_distribution(
+        tmp_path,
+        "zoo-clumsy",
+        {"clumsy": "zoo_clumsy"},
+        {
+            "zoo_clumsy": """
+        from zoo_core.checks import Rule
+        from zoo_core.plugin import hookimpl
+
+        @hookimpl
+        def zoo_doc_templates(model):
+            raise KeyError("classes")
+
+        @hookimpl
+        def zoo_register_checks(register):
+            register(Rule("CLUMSY-001", "error", "counts classes", "-", lambda ctx: ctx.no_such_field, scope="all"))
+    """
+        },
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = cli("render-docs", "mcnn", "--lang", "en", "--workdir", str(copy))
+    assert code == 0, err
+    assert "plugin 'clumsy'" in err and "zoo-clumsy" in err and "zoo_doc_templates" in err and "Traceback" not in err
+    rendered = (copy / "docs" / "README_en.md").read_text().replace(str(copy), str(delivered))
+    assert rendered == (delivered / "docs" / "README_en.md").read_text()  # the broken plugin changed nothing
+    code, out, err = cli("check", "mcnn", "--workdir", str(delivered), "--json")
+    assert code == 0, out + err
+    [finding] = [f for f in json.loads(out) if f["rule"] == "CLUMSY-001"]
+    assert finding["severity"] == "warning"
+    assert "the rule of plugin clumsy (distribution 'zoo-clumsy')" in finding["message"]
+    assert "crashed (AttributeError" in finding["message"]

@@ -53,6 +53,16 @@ def test_example_installs_and_passes_every_command(tmp_path):
         assert digits["distribution"] == "zoo-digits" and digits["models"] == ["digits"]
         result = run(*zoo, "run", "digits", "--stage", "all", "--preset", "smoke", cwd=tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
+        refused = run(*zoo, "run", "digits", "--stage", "dataset", "--data", str(tmp_path), cwd=tmp_path)
+        assert refused.returncode == 2 and "does not read --data in its dataset stage" in refused.stderr
+        photos = tmp_path / "photos"
+        photos.mkdir()
+        (photos / "seven.png").write_bytes(_png_of_seven())
+        (photos / "notes.txt").write_text("not an image")
+        mine = run(*zoo, "run", "digits", "--stage", "infer", "--data", str(photos), cwd=tmp_path)
+        assert mine.returncode == 0 and "skipped" in mine.stdout + mine.stderr, mine.stderr
+        table = next((tmp_path / "runs" / "digits" / "predictions").glob("*/predictions.csv")).read_text()
+        assert table.splitlines()[1].startswith("seven.png,")
         assert run(*zoo, "render-docs", "digits", "--lang", "en", cwd=tmp_path).returncode == 0
         assert run(*zoo, "render-docs", "digits", cwd=tmp_path).returncode == 0
         check = run(*zoo, "check", "digits", cwd=tmp_path)
@@ -61,3 +71,12 @@ def test_example_installs_and_passes_every_command(tmp_path):
         assert own.returncode == 0, own.stdout[-3000:]
     finally:
         run(*pip, "uninstall", "-y", "-q", "zoo-digits", cwd=tmp_path)
+
+
+def _png_of_seven() -> bytes:
+    import cv2
+    import numpy as np
+
+    image = np.zeros((56, 56), np.uint8)
+    cv2.putText(image, "7", (14, 46), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255,), 4)
+    return cv2.imencode(".png", image)[1].tobytes()

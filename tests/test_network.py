@@ -61,7 +61,7 @@ def test_checkpoint_with_optimizer_state_loads_weights_only(tmp_path):
 def test_checkpoint_of_another_network_is_a_clear_error(tmp_path):
     other = ms.nn.SequentialCell([ms.nn.Dense(4, 2)])
     ms.save_checkpoint(other, str(tmp_path / "dense.ckpt"))
-    with pytest.raises(ZooError, match="not an MCNN checkpoint: missing 26 of 26"):
+    with pytest.raises(ZooError, match="not a checkpoint of this network: missing 26 of 26 parameters"):
         load_weights(build_network(), tmp_path / "dense.ckpt")
     params = {p.name: p.asnumpy() for p in build_network(1).get_parameters()}
     params["fuse.0.conv.weight"] = np.zeros((2, 30, 1, 1), np.float32)

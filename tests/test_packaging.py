@@ -36,6 +36,7 @@ def test_a_previous_bundle_is_replaced_only_with_force_and_only_if_it_is_all_bun
     manifest = json.loads((output / "manifest.json").read_text())
     assert manifest["format"] == "zoo-bundle/1" and manifest["model"] == "mcnn"
     first = snapshot(output)
+    assert {"README.md", "README_en.md", "training.png", "inference_example.png"} <= set(first)  # the shown pictures
     code, _, err = cli("package", "mcnn", "--workdir", str(copy), "--output", str(output))
     assert code == 2 and "holds a previous mcnn bundle: add --force to replace it" in err
     assert snapshot(output) == first

@@ -12,6 +12,7 @@ from zoo_core.model import STAGES
 from zoo_core.plugin.manager import PluginManager, default_manager
 from zoo_core.records import RecordStore
 from zoo_mcnn.config import PRESETS, McnnConfig
+from zoo_mcnn.plugin import METRICS as MCNN_METRICS
 from zoo_mcnn.plugin import zoo_register_models as mcnn_register
 
 
@@ -28,7 +29,9 @@ def install_fake_distribution(root: Path, dist: str, entry_points: dict[str, str
 
 def spec_named(name: str) -> ModelSpec:
     metadata = load_metadata(Path(__file__).parents[1] / "plugins" / "mcnn" / "metadata.yaml")
-    return ModelSpec(name=name, metadata=metadata, config_cls=McnnConfig, presets=PRESETS, stages={})
+    return ModelSpec(
+        name=name, metadata=metadata, config_cls=McnnConfig, presets=PRESETS, stages={}, metrics=MCNN_METRICS
+    )
 
 
 def test_mcnn_is_discovered_through_the_entry_point_group():
@@ -145,13 +148,16 @@ def test_mcnn_registers_one_spec():
 
 
 def test_plugins_add_converters_and_duplicates_name_both():
-    from zoo_core.convert import Converter, ConvertResult
+    from zoo_core import Conversion, Converter
 
     def make(name):
+        def run(job):
+            return Conversion(converter=name, status="ok")
+
         class Plugin:
             @hookimpl
             def zoo_register_converters(self, register):
-                register(Converter(name, "onnx", "txt", None, "test converter", lambda job: ConvertResult(name, "ok")))
+                register(Converter(name, "onnx", "txt", None, "test converter", run))
 
         return Plugin()
 
@@ -256,7 +262,7 @@ def test_disabled_plugins_and_api_versions(tmp_path, monkeypatch, cli):
         {"future": "zoo_future_plugin"},
         {
             "zoo_future_plugin": """
-        ZOO_API_VERSION = 2
+        ZOO_API_VERSION = 3
     """
         },
     )
@@ -264,8 +270,8 @@ def test_disabled_plugins_and_api_versions(tmp_path, monkeypatch, cli):
     code, _, err = cli("list")
     assert code == 0
     assert (
-        "'future' from distribution 'zoo-future' was skipped: written for zoo plugin API 2, this zoo provides "
-        "API 1" in err
+        "'future' from distribution 'zoo-future' was skipped: written for zoo plugin API 3, this zoo provides "
+        "API 2" in err
     )
     monkeypatch.setenv("ZOO_DISABLE_PLUGINS", "mcnn, zoo-future")
     code, out, err = cli("plugins", "--json")
@@ -280,7 +286,7 @@ def test_zoo_plugins_lists_distribution_models_and_hooks(cli):
     code, out, _ = cli("plugins", "--json")
     rows = {p["name"]: p for p in json.loads(out)["plugins"]}
     assert rows["mcnn"]["distribution"] == "zoo" and rows["mcnn"]["models"] == ["mcnn"]
-    assert rows["mcnn"]["hooks"] == ["zoo_doc_templates", "zoo_register_models"]
+    assert rows["mcnn"]["hooks"] == ["zoo_register_models"]  # its doc templates come with its spec
     assert rows["zoo-checks"]["hooks"] == ["zoo_register_checks"]
 
 
@@ -306,7 +312,7 @@ def test_disable_plugins_takes_the_names_zoo_plugins_prints_in_any_case(tmp_path
         {"future": "zoo_future_plugin"},
         {
             "zoo_future_plugin": """
-        ZOO_API_VERSION = 2
+        ZOO_API_VERSION = 3
     """
         },
     )

@@ -45,7 +45,7 @@ def test_a_record_that_is_not_utf8_is_named(copy, cli):
 
 
 def test_an_exported_model_changed_after_export_is_refused(copy, cli):
-    onnx_file = copy / RecordStore(copy).latest("export").metrics["formats"]["onnx_dynamic"]
+    onnx_file = copy / RecordStore(copy).latest("export").result.file("onnx", dynamic=True).path
     data = bytearray(onnx_file.read_bytes())
     data[-100] ^= 0xFF  # one flipped byte in the weights
     onnx_file.write_bytes(bytes(data))
@@ -58,7 +58,7 @@ def test_an_exported_model_changed_after_export_is_refused(copy, cli):
 
 
 def test_a_checkpoint_a_later_interrupted_run_rewrote_is_not_evaluated_as_the_recorded_one(copy, cli):
-    best = copy / RecordStore(copy).latest("train").metrics["best_checkpoint"]
+    best = copy / RecordStore(copy).latest("train").result.best_checkpoint
     best.write_bytes(best.read_bytes()[::-1])
     code, _, err = cli("run", "mcnn", "--stage", "eval", "--preset", "smoke", "--workdir", str(copy))
     assert code == 1 and f"{best} has changed since the train run" in err
@@ -67,7 +67,7 @@ def test_a_checkpoint_a_later_interrupted_run_rewrote_is_not_evaluated_as_the_re
 def test_a_model_giving_nan_fails_infer_and_keeps_the_earlier_outputs(copy, cli, tmp_path):
     """A model of NaN weights, given by the user (so not checked against a record): not a success, nothing
     written over the delivery's inference outputs."""
-    source = copy / RecordStore(copy).latest("export").metrics["formats"]["onnx_dynamic"]
+    source = copy / RecordStore(copy).latest("export").result.file("onnx", dynamic=True).path
     model = onnx.load(str(source))
     for init in model.graph.initializer:
         init.CopyFrom(
@@ -98,8 +98,12 @@ def test_any_non_finite_metric_fails_the_stage(tmp_path, monkeypatch, cli):
         from zoo_core import hookimpl
         from tests.test_plugins import spec_named
 
+        from zoo_core import EvalResult
+
         def evaluate(ctx):
-            ctx.metrics.update({"scores": {"accuracy": float("nan")}, "samples": 3, "loss": [0.5, float("inf")]})
+            if ctx.config.seed == 1:
+                ctx.metrics.update({"samples": 3, "loss": [0.5, float("inf")]})
+            return EvalResult(scores={"mae": float("nan"), "mse": 1.0}, samples=3, checkpoint="x.ckpt")
 
         @hookimpl
         def zoo_register_models(register):
@@ -109,8 +113,11 @@ def test_any_non_finite_metric_fails_the_stage(tmp_path, monkeypatch, cli):
         },
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = cli("run", "nanny", "--stage", "eval", "--set", "seed=1", "--workdir", str(tmp_path / "w"))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "eval produced non-finite metrics (loss[1]=inf)" in err
     code, out, err = cli("run", "nanny", "--stage", "eval", "--workdir", str(tmp_path / "w"))
     assert code == 1 and len(err.strip().splitlines()) == 1
-    assert "eval produced non-finite metrics (scores.accuracy=nan, loss[1]=inf)" in err
+    assert "eval produced non-finite numbers (scores.mae=nan)" in err
     assert RecordStore(tmp_path / "w").latest("eval") is None
-    assert RecordStore(tmp_path / "w").latest("eval", "failed").metrics["samples"] == 3
+    assert RecordStore(tmp_path / "w").latest("eval", "failed").result is None

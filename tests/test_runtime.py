@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from zoo_core import runtime
+from zoo_core import machine
 
 
 def test_numpy_pin_keeps_mindspore_pynative_reshape_working():
@@ -30,17 +30,17 @@ def test_numpy_pin_keeps_mindspore_pynative_reshape_working():
 
 
 def _apply(monkeypatch, flags, env=None, imported=False):
-    monkeypatch.setattr(runtime, "_state", {})
-    monkeypatch.setattr(runtime, "cpu_flags", lambda: set(flags))
-    monkeypatch.delenv(runtime.ISA_VAR, raising=False)
+    monkeypatch.setattr(machine, "_state", {})
+    monkeypatch.setattr(machine, "cpu_flags", lambda: set(flags))
+    monkeypatch.delenv(machine.ISA_VAR, raising=False)
     for key, value in (env or {}).items():
         monkeypatch.setenv(key, value)
     if imported:
         monkeypatch.setitem(sys.modules, "mindspore", object())
     else:
         monkeypatch.delitem(sys.modules, "mindspore", raising=False)
-    runtime.apply_isa_switch()
-    return os.environ.get(runtime.ISA_VAR), runtime._state["isa_set_by"]
+    machine.apply_isa_switch()
+    return os.environ.get(machine.ISA_VAR), machine._state["isa_set_by"]
 
 
 def test_isa_switch_on_avx512_cpus_only(monkeypatch):
@@ -49,14 +49,14 @@ def test_isa_switch_on_avx512_cpus_only(monkeypatch):
 
 
 def test_isa_switch_respects_the_user_and_an_earlier_import(monkeypatch):
-    assert _apply(monkeypatch, {"avx512f"}, {runtime.ISA_VAR: "AVX512_CORE"}) == ("AVX512_CORE", "user")
+    assert _apply(monkeypatch, {"avx512f"}, {machine.ISA_VAR: "AVX512_CORE"}) == ("AVX512_CORE", "user")
     value, why = _apply(monkeypatch, {"avx512f"}, imported=True)
     assert value is None and "imported before zoo" in why
 
 
 def test_isa_facts_go_into_records(monkeypatch):
-    monkeypatch.setattr(runtime, "_state", {"isa_set_by": "zoo"})
-    monkeypatch.setenv(runtime.ISA_VAR, "AVX2")
-    facts = runtime.isa_facts()
-    assert facts[runtime.ISA_VAR] == "AVX2" and facts["set_by"] == "zoo"
+    monkeypatch.setattr(machine, "_state", {"isa_set_by": "zoo"})
+    monkeypatch.setenv(machine.ISA_VAR, "AVX2")
+    facts = machine.isa_facts()
+    assert facts[machine.ISA_VAR] == "AVX2" and facts["set_by"] == "zoo"
     assert facts["cpu_avx512"] in ("yes", "no")

@@ -56,12 +56,34 @@ def test_new_plugin_installs_and_passes_every_command(tmp_path):
         check = sh(*zoo, "check", "toyplug", cwd=tmp_path)
         assert check.returncode == 0, check.stdout
         assert "✓ TOYPLUG-001" in check.stdout  # the plugin's own checklist rule
+        mcnn = sh(*zoo, "check", "mcnn", "--workdir", str(tmp_path / "empty"), "--json", cwd=tmp_path)
+        assert not [f for f in json.loads(mcnn.stdout) if f["rule"].startswith("TOYPLUG")]  # judges its models only
+        points = tmp_path / "points.csv"
+        points.write_text("".join(f"{(-1) ** i * 3 + i / 50},{i % 3},{i % 2}\n" for i in range(60)))
+        mine = sh(*zoo, "run", "toyplug", "--stage", "dataset,train", "--data", str(points), "--preset", "smoke",
+                  "--workdir", str(tmp_path / "mine"), cwd=tmp_path)  # fmt: skip
+        assert mine.returncode == 0 and "train 42, val 6, test 12" in _splits(tmp_path / "mine"), mine.stderr
+        infer = sh(*zoo, "run", "toyplug", "--stage", "infer", "--data", str(points), cwd=tmp_path)
+        assert infer.returncode == 0, infer.stderr
+        assert (
+            len(
+                next((tmp_path / "runs" / "toyplug" / "predictions").glob("*/predictions.csv")).read_text().splitlines()
+            )
+            == 61
+        )
         own_tests = sh(
             sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target / "tests"), cwd=target
         )
         assert own_tests.returncode == 0, own_tests.stdout[-3000:]
     finally:
         sh(sys.executable, "-m", "pip", "uninstall", "-y", "-q", "zoo-toyplug", cwd=tmp_path)
+
+
+def _splits(workdir: Path) -> str:
+    from zoo_core.records import RecordStore
+
+    splits = RecordStore(workdir).latest("dataset").result.splits
+    return ", ".join(f"{k} {v}" for k, v in splits.items())
 
 
 @pytest.mark.parametrize("name, message", [("Bad-Name", "use lower-case letters"), ("9lives", "starting with")])

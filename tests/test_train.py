@@ -14,9 +14,10 @@ import pytest
 from tests.conftest import copy_workdir, start_zoo, wait_for
 from zoo_core import load_mindspore
 from zoo_core.records import RecordStore
+from zoo_core.training import progress as progress_module
+from zoo_core.training.summary import read_metrics
 from zoo_mcnn import train as train_module
 from zoo_mcnn.config import McnnConfig
-from zoo_mcnn.train import read_metrics
 
 ms = load_mindspore()
 SMOKE = ("--preset", "smoke", "--set", "epochs=3")
@@ -36,14 +37,14 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, cli, m
     straight, broken = str(tmp_path / "straight"), str(tmp_path / "broken")
     assert cli("run", "mcnn", "--stage", "train", *SMOKE, "--workdir", straight)[0] == 0
 
-    real_save = train_module._save
+    real_save = progress_module.save_checkpoint
 
     def stop_in_epoch_two(cell, path, state=None):
         if path.name in ("best.ckpt", "mcnn-2.ckpt") and (path.parent / "mcnn-1.ckpt").is_file():
             raise KeyboardInterrupt
         real_save(cell, path, state)
 
-    monkeypatch.setattr(train_module, "_save", stop_in_epoch_two)
+    monkeypatch.setattr(progress_module, "save_checkpoint", stop_in_epoch_two)
     code, _, err = cli("run", "mcnn", "--stage", "train", *SMOKE, "--workdir", broken)
     assert code == 130
     assert (
@@ -51,13 +52,13 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, cli, m
         "train/checkpoints/mcnn-1.ckpt, is kept: continue with `zoo run mcnn --stage train --resume`"
     ) in err
     assert RecordStore(tmp_path / "broken").latest("train", "interrupted") is not None
-    monkeypatch.setattr(train_module, "_save", real_save)
+    monkeypatch.setattr(progress_module, "save_checkpoint", real_save)
 
     code, out, err = cli("run", "mcnn", "--stage", "train", *SMOKE, "--workdir", broken, "--resume")
     assert code == 0, err
     assert "resuming from" in out and "(epoch 1, step" in out
     record = RecordStore(tmp_path / "broken").latest("train")
-    assert record.metrics["epochs_run"] == 2
+    assert record.result.epochs_run == 2
     lines = [json.loads(x) for x in (tmp_path / "broken" / "train" / "metrics.jsonl").read_text().splitlines()]
     assert [x["epoch"] for x in lines if x["type"] == "epoch"] == [1, 2, 3]
     a = weights(tmp_path / "straight" / "train" / "checkpoints" / "mcnn-3.ckpt")
@@ -69,10 +70,9 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, cli, m
     code, out, err = cli("run", "mcnn", "--stage", "train", *SMOKE, "--workdir", broken, "--resume")
     assert code == 0 and "nothing to do: trained 3 of 3 epochs" in out
     again = RecordStore(tmp_path / "broken").latest("train")
-    assert again.metrics["epochs_run"] == 0
-    assert {k: again.metrics[k] for k in ("final_loss", "best_val_mae", "best_epoch", "best_checkpoint")} == {
-        k: record.metrics[k] for k in ("final_loss", "best_val_mae", "best_epoch", "best_checkpoint")
-    }
+    assert again.result.epochs_run == 0
+    keys = ("final_loss", "history", "best_epoch", "best_checkpoint")
+    assert again.result.model_dump(include=set(keys)) == record.result.model_dump(include=set(keys))
 
 
 def test_fine_tune_from_a_checkpoint_and_keep_max(tmp_path, cli):
@@ -103,6 +103,30 @@ def test_fine_tune_from_a_checkpoint_and_keep_max(tmp_path, cli):
     assert any(a.path.endswith("first/train/checkpoints/best.ckpt") for a in record.inputs)
 
 
+def test_fine_tune_with_frozen_layers_keeps_them_and_trains_the_rest(tmp_path, cli):
+    """A first round trains only the fuse layer from a pretrained checkpoint (the columns frozen), as in a
+    second-round guide: the frozen weights end exactly as loaded, the others move, the record says both."""
+    first = tmp_path / "first"
+    assert cli("run", "mcnn", "--stage", "train", "--preset", "smoke", "--workdir", str(first))[0] == 0
+    pretrained = first / "train" / "checkpoints" / "best.ckpt"
+    frozen = "[branch1., branch2., branch3.]"
+    code, _, err = cli(
+        "run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "lr=1e-3", "--set", f"pretrained={pretrained}",
+        "--set", f"freeze={frozen}", "--workdir", str(tmp_path / "second"),
+    )  # fmt: skip
+    assert code == 0, err
+    result = RecordStore(tmp_path / "second").latest("train").result
+    assert result.fine_tuned_from == str(pretrained) and result.frozen == ["branch1.", "branch2.", "branch3."]
+    before, after = weights(pretrained), weights(tmp_path / "second" / "train" / "checkpoints" / "mcnn-2.ckpt")
+    assert all(np.array_equal(before[k], after[k]) for k in before if k.startswith("branch"))
+    assert not np.array_equal(before["fuse.0.conv.weight"], after["fuse.0.conv.weight"])
+    code, _, err = cli(
+        "run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "freeze=[backbone.]",
+        "--workdir", str(tmp_path / "third"),
+    )  # fmt: skip
+    assert code == 1 and "freeze: 'backbone.' matches no parameter" in err
+
+
 def test_bad_pretrained_checkpoint_fails_cleanly(tmp_path, cli):
     junk = tmp_path / "junk.ckpt"
     junk.write_bytes(b"nope")
@@ -125,7 +149,7 @@ def test_bad_pretrained_checkpoint_fails_cleanly(tmp_path, cli):
 
 
 def _training_started(workdir, log) -> bool:
-    return "training MCNN" in log.read_text()
+    return "training mcnn" in log.read_text()
 
 
 def _after_checkpoint(epoch: int):
@@ -148,7 +172,7 @@ def test_killed_at_any_moment_then_resumed_ends_like_an_uninterrupted_run(delive
     MindSpore's CPU kernels are bit-deterministic here: the weights are compared exactly."""
     reference = fresh(delivered, tmp_path / "reference")
     assert cli("run", "mcnn", "--stage", "train", *KILL_SETTINGS, "--workdir", str(reference))[0] == 0
-    expected = RecordStore(reference).latest("train").metrics
+    expected = RecordStore(reference).latest("train").result
     for name, moment, first in (
         ("epoch-1", _training_started, 1),
         ("ckpt-2", _after_checkpoint(2), 3),
@@ -171,17 +195,16 @@ def test_killed_at_any_moment_then_resumed_ends_like_an_uninterrupted_run(delive
             assert a.keys() == b.keys() and len(a) == 26
             for key in a:
                 np.testing.assert_array_equal(a[key], b[key], err_msg=f"{name}: {checkpoint} {key}")
-        got = RecordStore(workdir).latest("train").metrics
-        for key in ("final_loss", "best_val_mae", "best_epoch", "epochs", "steps_per_epoch", "parameters"):
-            assert got[key] == expected[key], (name, key)
-        epochs = [
-            (x["epoch"], x["loss"], x["val_mae"])
-            for x in read_metrics(workdir / "train" / "metrics.jsonl")
-            if x["type"] == "epoch"
+        got = RecordStore(workdir).latest("train").result
+        for key in ("final_loss", "best_epoch", "epochs", "steps_per_epoch", "parameters"):
+            assert getattr(got, key) == getattr(expected, key), (name, key)
+        assert [(p.epoch, p.loss, p.metrics) for p in got.history] == [
+            (p.epoch, p.loss, p.metrics) for p in expected.history
         ]
-        assert epochs == [
-            (x["epoch"], x["loss"], x["val_mae"])
-            for x in read_metrics(reference / "train" / "metrics.jsonl")
-            if x["type"] == "epoch"
+        steps = [
+            (x["step"], x["loss"]) for x in read_metrics(workdir / "train" / "metrics.jsonl") if x["type"] == "step"
+        ]
+        assert steps == [
+            (x["step"], x["loss"]) for x in read_metrics(reference / "train" / "metrics.jsonl") if x["type"] == "step"
         ]
         assert not list(workdir.rglob("*zoo-tmp*"))

@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Any
 from .progress import format_eta, progress, stamp
 
 _EXPORTS = {
-    "API_VERSION": "plugin",
-    "hookimpl": "plugin",
+    "API_VERSION": "hooks",
+    "hookimpl": "hooks",
     "CheckContext": "checks",
     "Rule": "checks",
     "ModelConfig": "config",
     "setting": "config",
+    "DeliverySettings": "settings",
+    "FineTuneSettings": "settings",
+    "TrainingSettings": "settings",
     "Converter": "convert",
     "ConvertJob": "convert",
-    "ConvertResult": "convert",
     "convert_all": "convert",
     "file_parity": "convert",
     "parity": "convert",
@@ -45,9 +47,32 @@ _EXPORTS = {
     "spreadsheet_safe": "io",
     "ModelMetadata": "metadata",
     "load_metadata": "metadata",
+    "CAPABILITIES": "model",
     "STAGES": "model",
     "ModelSpec": "model",
-    "StageContext": "model",
+    "StageContext": "context",
+    "Baseline": "results",
+    "Conversion": "results",
+    "ConvertResult": "results",
+    "DatasetResult": "results",
+    "EpochPoint": "results",
+    "EvalResult": "results",
+    "ExportResult": "results",
+    "ExportedFile": "results",
+    "InferResult": "results",
+    "Metric": "results",
+    "NetworkResult": "results",
+    "Parity": "results",
+    "TensorSpec": "results",
+    "Text": "results",
+    "TrainResult": "results",
+    "ArrayBatches": "training",
+    "Batches": "training",
+    "Training": "training",
+    "load_weights": "training",
+    "train": "training",
+    "trained_checkpoint": "training",
+    "inference_model": "inference",
     "open_backend": "runtime.backends",
     "load_mindspore": "runtime.mindspore_env",
 }
@@ -55,18 +80,39 @@ _RENAMED = {"BACKEND_FORMATS": ("runtime.backends", "FORMATS")}
 
 __all__ = [  # every name of _EXPORTS and _RENAMED (tests/test_plugins.py checks), and the progress helpers
     "API_VERSION",
+    "ArrayBatches",
     "BACKEND_FORMATS",
-    "STAGES",
+    "Baseline",
+    "Batches",
+    "CAPABILITIES",
     "CheckContext",
+    "Conversion",
     "ConvertJob",
     "ConvertResult",
     "Converter",
+    "DatasetResult",
+    "DeliverySettings",
     "DocTemplates",
+    "EpochPoint",
+    "EvalResult",
+    "ExportResult",
+    "ExportedFile",
+    "FineTuneSettings",
+    "InferResult",
+    "Metric",
     "ModelConfig",
     "ModelMetadata",
     "ModelSpec",
+    "NetworkResult",
+    "Parity",
     "Rule",
+    "STAGES",
     "StageContext",
+    "TensorSpec",
+    "Text",
+    "TrainResult",
+    "Training",
+    "TrainingSettings",
     "UsageError",
     "ZooError",
     "atomic_dir",
@@ -78,8 +124,10 @@ __all__ = [  # every name of _EXPORTS and _RENAMED (tests/test_plugins.py checks
     "file_parity",
     "format_eta",
     "hookimpl",
+    "inference_model",
     "load_metadata",
     "load_mindspore",
+    "load_weights",
     "open_backend",
     "parity",
     "progress",
@@ -87,6 +135,8 @@ __all__ = [  # every name of _EXPORTS and _RENAMED (tests/test_plugins.py checks
     "sha256_file",
     "spreadsheet_safe",
     "stamp",
+    "train",
+    "trained_checkpoint",
     "write_delivery",
 ]
 
@@ -110,10 +160,13 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what type checkers and IDEs see
     from .checks import CheckContext, Rule
     from .config import ModelConfig, setting
-    from .convert import Converter, ConvertJob, ConvertResult, convert_all, file_parity, parity
+    from .context import StageContext
+    from .convert import Converter, ConvertJob, convert_all, file_parity, parity
     from .convert.delivery import write_delivery
     from .docs.render import DocTemplates
     from .errors import UsageError, ZooError
+    from .hooks import API_VERSION, hookimpl
+    from .inference import inference_model
     from .io import (
         atomic_dir,
         atomic_path,
@@ -124,8 +177,26 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         spreadsheet_safe,
     )
     from .metadata import ModelMetadata, load_metadata
-    from .model import STAGES, ModelSpec, StageContext
-    from .plugin import API_VERSION, hookimpl
+    from .model import CAPABILITIES, STAGES, ModelSpec
+    from .results import (
+        Baseline,
+        Conversion,
+        ConvertResult,
+        DatasetResult,
+        EpochPoint,
+        EvalResult,
+        ExportedFile,
+        ExportResult,
+        InferResult,
+        Metric,
+        NetworkResult,
+        Parity,
+        TensorSpec,
+        Text,
+        TrainResult,
+    )
     from .runtime.backends import FORMATS as BACKEND_FORMATS
     from .runtime.backends import open_backend
     from .runtime.mindspore_env import load_mindspore
+    from .settings import DeliverySettings, FineTuneSettings, TrainingSettings
+    from .training import ArrayBatches, Batches, Training, load_weights, train, trained_checkpoint

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import describe_keys, require_utf8, resolve_config
-from .model import STAGES, ModelSpec
+from .model import CAPABILITIES, STAGES, ModelSpec
 from .plugin.manager import PluginManager, default_manager
 from .records import RecordStore, RunRecord
 from .runner import Plan, Runner
@@ -34,11 +34,14 @@ def _workdir(model: str, workdir: str | Path | None) -> Path:
 
 
 def model_info(spec: ModelSpec) -> dict[str, Any]:
-    """What ``zoo info`` shows: metadata, stages, presets, and every config key with type, default, description."""
+    """What ``zoo info`` shows: metadata, stages, metrics, capabilities, presets, and every config key with type,
+    default and description."""
     return {
         "name": spec.name,
         "summary": spec.summary,
         "stages": {stage: ("implemented" if stage in spec.stages else "not implemented") for stage in STAGES},
+        "metrics": [metric.model_dump() for metric in spec.metrics],
+        "capabilities": {name: CAPABILITIES[name] for name in sorted(spec.capabilities)},
         "presets": {name: dict(values) for name, values in spec.presets.items()},
         "config": {key.pop("name"): key for key in describe_keys(spec.config_cls)},
         "metadata": spec.metadata.model_dump(mode="json"),
@@ -141,7 +144,7 @@ def check(
     RecordStore(root).all()  # a broken record is one error naming it, not a finding of every rule
     readmes = {lang: readme_path(root, lang) for lang in LANGS if readme_path(root, lang).is_file()}
     ctx = CheckContext(spec, root, readmes, manager.doc_templates(spec))
-    return run_checks(ctx, select(manager.rules(), selected))
+    return run_checks(ctx, select(manager.rules_for(spec), selected), manager.foreign_rules(spec))
 
 
 def package(

@@ -10,21 +10,20 @@ from typing import Any
 
 import click
 
-from . import api, interrupts
+from . import api, interrupts, report
 from .errors import DiskFull, ZooError, is_disk_full
 from .metadata import metadata_json_schema
 from .plugin.manager import default_manager
 from .records import RunRecord
-from .runner import Plan
 
 
 def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _numbers(record: RunRecord) -> str:
-    """The record's numeric metrics as ``key=value, ...`` (the one-line summaries of `run` and `runs`)."""
-    return ", ".join(f"{k}={v}" for k, v in record.metrics.items() if isinstance(v, (int, float)))
+def _echo(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,33 +94,12 @@ def plugins_command(as_json: bool) -> None:
 @click.argument("model")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def info(model: str, as_json: bool) -> None:
-    """Describe MODEL: metadata, stages, presets and every config key."""
+    """Describe MODEL: metadata, stages, metrics, capabilities, presets and every config key."""
     data = api.model_info(default_manager().get(model))
     if as_json:
         _json(data)
         return
-    meta = data["metadata"]
-    click.echo(f"{data['name']}: {data['summary']}")
-    click.echo(
-        f"  version {meta['version']}, {meta['framework']} {meta['framework_version']}, "
-        f"category {meta['category']}, formats {'/'.join(meta['model_formats'])}"
-    )
-    click.echo("  stages: " + ", ".join(f"{k} ({v})" for k, v in data["stages"].items()))
-    click.echo("  presets: " + ", ".join(data["presets"]))
-    click.echo("  config keys (stage, default):")
-    for key, item in data["config"].items():
-        click.echo(f"    {key:<22} {item['stage'] or '-':<8} {item['default']!r:<14} {item['description']}")
-
-
-def _print_plan(plan: Plan, model: str, cleaned: list[str]) -> None:
-    for line in cleaned:
-        click.echo(f"work directory: {line}")
-    if plan.not_implemented:
-        click.echo(f"not implemented by {model}, not run: {', '.join(plan.not_implemented)}")
-    if plan.skipped:
-        click.echo(f"left to node 0: {', '.join(plan.skipped)} (this node runs only its data-parallel share)")
-    for stage, why in plan.added.items():
-        click.echo(f"running '{stage}' first: {why}")
+    _echo(report.info_lines(data))
 
 
 @cli.command()
@@ -177,14 +155,14 @@ def run(
         cluster=cluster,
     ) as (runner, plan, cleaned):
         if not as_json:
-            _print_plan(plan, model, cleaned)
+            _echo(report.plan_lines(plan, model, cleaned))
         for stage in plan.stages:
             if not as_json:
                 click.echo(f"== {model}: {stage} (preset {preset}) ==")
             record = runner.run_stage(stage)
             records.append(record)
             if not as_json:
-                metrics = _numbers(record)
+                metrics = report.summary(record, runner.spec)
                 status = f"needs {', '.join(record.needs)}" if record.status == "needs_tool" else record.status
                 where = (
                     f"; outputs in {runner.workdir / Path(record.outputs[0].path).parent}"
@@ -209,6 +187,7 @@ def run(
 def list_runs(model: str, workdir: str | None, as_json: bool) -> None:
     """List the recorded stage runs of MODEL."""
     records = api.runs(model, workdir)
+    spec = default_manager().get(model)
     if as_json:
         _json([r.model_dump(mode="json") for r in records])
         return
@@ -218,7 +197,7 @@ def list_runs(model: str, workdir: str | None, as_json: bool) -> None:
         kind = "user data" if r.kind == "user_data" else ""
         click.echo(
             f"{r.run_id:<34} {r.stage:<8} {r.status:<11} {r.duration_s:>8.1f}s  {r.preset:<8} {kind:<9} "
-            f"{_numbers(r)}".rstrip()
+            f"{report.summary(r, spec)}".rstrip()
         )
 
 
@@ -265,16 +244,7 @@ def check_command(model: str, workdir: str | None, selected: str, as_json: bool)
     if as_json:
         _json([f.as_dict() for f in findings])
     else:
-        for result in results:
-            rule = result.rule
-            click.echo(f"{'✓' if result.passed else '✗'} {rule.id:<9} {rule.severity:<8} {rule.title}")
-            for f in result.findings:
-                where = f"{f.file}:{f.line}" if f.line else f.file
-                click.echo(f"    {where}: {f.message} (fix: {f.fix})")
-        warnings = sum(f.severity == "warning" for f in findings)
-        click.echo(
-            f"{len(results)} rules: {sum(r.passed for r in results)} passed, {errors} error(s), {warnings} warning(s)"
-        )
+        _echo(report.check_lines(results))
     if errors:
         sys.exit(1)
 

@@ -15,13 +15,18 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from .errors import DiskFull, ZooError, is_disk_full
 from .interrupts import signal_name
 from .records import Status
+from .results import RESULT_TYPES
+
+if TYPE_CHECKING:
+    from .model import ModelSpec
+    from .results import StageResult
 from .runtime import FRAMEWORK_LOG
 
 
@@ -88,6 +93,38 @@ def bad_numbers(metrics: Any, prefix: str = "") -> list[str]:
     if isinstance(metrics, (list, tuple)):
         return [bad for i, value in enumerate(metrics) for bad in bad_numbers(value, f"{prefix}[{i}]")]
     return []
+
+
+def checked_result(spec: ModelSpec, stage: str, result: Any) -> StageResult:
+    """The stage's typed result, or a ZooError saying what is wrong with it (a plugin's mistake, named)."""
+    expected = RESULT_TYPES[stage]
+    if result is None:
+        raise ZooError(
+            f"model '{spec.name}': the {stage} stage ended without its result: return a "
+            f"zoo_core.{expected.__name__} (or set ctx.result)"
+        )
+    if not isinstance(result, expected):
+        raise ZooError(
+            f"model '{spec.name}': the {stage} stage returned {type(result).__name__}, "
+            f"expected zoo_core.{expected.__name__}"
+        )
+    declared = {m.key for m in spec.metrics}
+    named = set(getattr(result, "scores", {}))
+    named |= {key for point in getattr(result, "history", []) for key in point.metrics}
+    baseline = getattr(result, "baseline", None)
+    named |= set(baseline.scores) if baseline is not None else set()
+    if named - declared:
+        raise ZooError(
+            f"model '{spec.name}': the {stage} result names metrics it does not declare "
+            f"({', '.join(sorted(named - declared))}); declared: {', '.join(sorted(declared)) or 'none'}"
+        )
+    bad = bad_numbers(result.model_dump())
+    if bad:
+        raise ZooError(
+            f"{stage} produced non-finite numbers ({', '.join(bad[:3])}): a damaged model or input, or "
+            f"a diverged training; the run is not kept as a success"
+        )
+    return result  # type: ignore[return-value]
 
 
 @dataclass

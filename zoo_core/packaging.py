@@ -9,6 +9,7 @@ had is removed. The output may not lie inside the work directory, nor the work d
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .docs.context import build_context
@@ -71,9 +72,12 @@ def _picks(spec: ModelSpec, workdir: Path) -> dict[str, Path]:
     context = build_context(spec, workdir)
     docs = workdir / "docs"
     picks: dict[str, Path] = {}
-    for name in [readme_path(workdir, lang).name for lang in LANGS] + ["training.png", "density_overlay.png"]:
-        if (docs / name).is_file():
-            picks[name] = docs / name
+    readmes = [readme_path(workdir, lang) for lang in LANGS if readme_path(workdir, lang).is_file()]
+    for readme in readmes:
+        picks[readme.name] = readme
+        for picture in re.findall(r"\]\(([\w.-]+\.png)\)", readme.read_text(encoding="utf-8")):
+            if (docs / picture).is_file():  # the pictures the READMEs show, drawn next to them
+                picks[picture] = docs / picture
     for art in context["artifacts"].values():
         picks[f"models/{Path(art['path']).name}"] = workdir / art["path"]
     for script in sorted((workdir / "convert" / "infer").rglob("*")) if (workdir / "convert").is_dir() else []:

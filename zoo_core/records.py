@@ -6,9 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import platform
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +13,10 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ZooError, first_line
 from .io import atomic_write_json, read_text, sha256_file
+from .machine import Environment
 from .metadata import format_validation_error
+from .migration import migrate
+from .results import StageResult
 
 #: ``running`` is written when a stage starts; a run killed outright (kill -9, power loss) keeps it until the next
 #: writer of the work directory marks it ``interrupted``.
@@ -24,8 +24,7 @@ Status = Literal["running", "ok", "needs_tool", "failed", "interrupted"]
 #: ``delivery``: a run whose results the delivery README, the checklist and the bundle use; ``user_data``:
 #: inference on data the user brought (its own output folder), recorded but never delivery evidence.
 Kind = Literal["delivery", "user_data"]
-RECORD_SCHEMA_VERSION = 1
-_PACKAGES = ("zoo", "mindspore", "numpy", "opencv-python-headless", "scipy", "onnxruntime")
+RECORD_SCHEMA_VERSION = 2  # 2: the typed ``result``; version-1 records are migrated when read (zoo_core.migration)
 
 
 def shown_path(path: Path, base: Path) -> str:
@@ -77,79 +76,6 @@ def folder_digest(digests: dict[str, str]) -> str:
     return hashlib.sha256(",".join(digests[name] for name in sorted(digests)).encode()).hexdigest()
 
 
-class Environment(BaseModel):
-    python: str
-    platform: str
-    processor: str
-    cores: int
-    memory_gib: float | None = None
-    packages: dict[str, str]
-    isa: dict[str, str]
-    device: str | None = None
-
-    @classmethod
-    def current(cls, runtime: dict[str, str] | None = None) -> Environment:
-        runtime = dict(runtime or {})
-        packages = {}
-        for name in _PACKAGES:
-            try:
-                packages[name] = importlib_metadata.version(name)
-            except importlib_metadata.PackageNotFoundError:
-                pass
-        return cls(
-            python=platform.python_version(),
-            platform=platform.platform(),
-            processor=_cpu_name(),
-            cores=os.cpu_count() or 1,
-            memory_gib=_memory_gib(),
-            packages=packages,
-            isa=_isa_facts(),
-            device=runtime.get("device"),
-        )
-
-
-def _cpu_name() -> str:
-    from .runtime import proc_field
-
-    return proc_field("/proc/cpuinfo", "model name") or platform.processor() or platform.machine()
-
-
-def _memory_gib() -> float | None:
-    from .runtime import proc_field
-
-    total = proc_field("/proc/meminfo", "MemTotal")  # "24576000 kB"
-    return round(int(total.split()[0]) / 2**20, 1) if total else None
-
-
-def _isa_facts() -> dict[str, str]:
-    from .runtime import isa_facts
-
-    return isa_facts()
-
-
-#: Metrics each stage's record must hold for the delivery README (the record -> docs contract; the conformance
-#: kit checks it). ``scores`` is a mapping of metric name to value, e.g. {"MAE": 6.06, "MSE": 11.2}.
-DOC_METRICS: dict[str, tuple[str, ...]] = {
-    "dataset": ("source_kind",),
-    "network": ("parameters",),
-    "train": (
-        "final_loss",
-        "ms_per_step",
-        "workers",
-        "train_time_s",
-        "parameters",
-        "optimizer",
-        "loss_function",
-        "best_checkpoint",
-        "checkpoint_bytes",
-    ),
-    "eval": ("scores", "samples"),
-    "export": ("formats", "sizes", "parity", "skipped", "input_shape"),
-    "convert": ("conversions",),
-    "infer": ("backend", "samples", "seconds_per_image"),
-}
-
-
 class RunRecord(BaseModel):
     """One stage run. Paths (artifacts, ``log``) are relative to the work directory when inside it."""
 
@@ -175,13 +101,15 @@ class RunRecord(BaseModel):
     needs: list[str] = []  # external tools the stage needed but did not find (status "needs_tool")
     log: str
     pid: int | None = None  # the process that ran the stage
+    result: StageResult | None = None  # what the stage hands on (zoo_core.results), None if it ended without one
 
 
 class RecordError(ZooError):
     """A record file that is not JSON or not a run record: named with its field, never skipped silently."""
 
 
-def read_record(path: Path) -> RunRecord:
+def read_record(path: Path, workdir: Path | None = None) -> RunRecord:
+    """One record file; one of an earlier schema version is migrated (files it names are read from ``workdir``)."""
     fix = f"fix it, or move it out of {path.parent}"
     try:
         data = json.loads(read_text(path, "record"))
@@ -189,6 +117,8 @@ def read_record(path: Path) -> RunRecord:
         raise RecordError(f"{exc}; or move it out of {path.parent}") from None
     except json.JSONDecodeError as exc:
         raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); {fix}") from None
+    if isinstance(data, dict) and data.get("schema_version", 1) < RECORD_SCHEMA_VERSION:
+        data = migrate(data, workdir or path.parent.parent)
     try:
         return RunRecord.model_validate(data)
     except ValidationError as exc:
@@ -213,7 +143,7 @@ class RecordStore:
         stat = path.stat()
         cached = self._cache.get(path)
         if cached is None or cached[:2] != (stat.st_mtime, stat.st_size):
-            cached = (stat.st_mtime, stat.st_size, read_record(path))
+            cached = (stat.st_mtime, stat.st_size, read_record(path, self.workdir))
             self._cache[path] = cached
         return cached[2]
 

@@ -5,75 +5,27 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import ModelConfig, fingerprint, keys_for_stage
-from .errors import DiskFull, UsageError, ZooError, did_you_mean
+from .config import ModelConfig
+from .context import StageContext, make_context
+from .errors import DiskFull, UsageError, ZooError
 from .interrupts import deferred
-from .model import DATA_STAGES, STAGES, ModelSpec, StageContext
-from .outcomes import Ending, append_line, bad_numbers, close_logger, ending, stage_logger
-from .records import Artifact, Environment, RecordStore, RunRecord, Status, shown_path
+from .machine import Environment
+from .model import ModelSpec
+from .outcomes import Ending, append_line, bad_numbers, checked_result, close_logger, ending, stage_logger
+from .planning import Plan, add_prerequisites, check_capabilities, parse_stages, stage_fingerprint
+from .records import Artifact, RecordStore, RunRecord, Status, shown_path
+from .results import STAGE_RESULT, StageResult
 from .runtime.mindspore_env import runtime_facts
 from .runtime.msrun import Cluster, job_for, launch, launch_folder
 from .workdir import exclusive
-
-
-@dataclass
-class Plan:
-    stages: list[str]
-    not_implemented: list[str] = field(default_factory=list)
-    added: dict[str, str] = field(default_factory=dict)  # prerequisite stage -> why it was added
-    skipped: list[str] = field(default_factory=list)  # stages host 0 runs, left out on a node of rank > 0
-
-
-def parse_stages(spec: ModelSpec, text: str) -> Plan:
-    """``dataset,train`` or ``all`` -> the stages to run, in pipeline order."""
-    wanted = [part.strip() for part in text.split(",") if part.strip()]
-    if not wanted:
-        raise UsageError("--stage is empty; give one or more of " + ", ".join(STAGES) + ", or all")
-    if wanted == ["all"]:
-        return Plan(spec.implemented, [s for s in STAGES if s not in spec.stages])
-    for stage in wanted:
-        if stage not in STAGES:
-            raise UsageError(f"unknown stage '{stage}'{did_you_mean(stage, (*STAGES, 'all'))}")
-        if stage not in spec.stages:
-            raise UsageError(
-                f"model '{spec.name}' does not implement stage '{stage}'; it implements: {', '.join(spec.implemented)}"
-            )
-    return Plan([s for s in STAGES if s in wanted])
-
-
-def stage_fingerprint(spec: ModelSpec, config: ModelConfig, stage: str) -> str:
-    return fingerprint(config, keys_for_stage(spec.config_cls, stage))
-
-
-def add_prerequisites(spec: ModelSpec, plan: Plan, config: ModelConfig, store: RecordStore, data: Path | None) -> Plan:
-    """Put in front any stage whose outputs a planned stage reads and that has no current record."""
-    for stage in list(plan.stages):
-        for need in spec.requires.get(stage, ()):
-            if need in plan.stages:
-                continue
-            record = store.latest(need)
-            if record is None:
-                why = "it has no successful run yet"
-            elif record.fingerprint != stage_fingerprint(spec, config, need):
-                why = "its settings changed since its last run"
-            elif data is not None and need in DATA_STAGES and record.data != str(data):
-                why = f"--data {data} differs from its last run's data"
-            else:
-                continue
-            plan.stages.insert(plan.stages.index(stage), need)
-            plan.added[need] = why
-    plan.stages = [s for s in STAGES if s in plan.stages]
-    return plan
 
 
 def _artifacts(paths: Sequence[Path], base: Path, digests: Mapping[Path, str] | None = None) -> list[Artifact]:
@@ -88,14 +40,6 @@ def _artifacts(paths: Sequence[Path], base: Path, digests: Mapping[Path, str] | 
             artifact = Artifact.of(path, base)
         seen[artifact.path] = artifact
     return list(seen.values())
-
-
-def user_data_dir(workdir: Path, data: Path) -> Path:
-    """``<workdir>/predictions/<folder name>-<8 hex of its absolute path>/``: where inference on data the user
-    brought writes, apart from the delivery's ``infer/`` (the same folder again replaces its own results)."""
-    resolved = Path(data).resolve()
-    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
-    return Path(workdir) / "predictions" / f"{resolved.name or 'root'}-{digest}"
 
 
 class Runner:
@@ -166,6 +110,7 @@ class Runner:
 
     def plan(self, stages: str) -> Plan:
         plan = add_prerequisites(self.spec, parse_stages(self.spec, stages), self.config, self.store, self.data)
+        check_capabilities(self.spec, plan, self.data is not None, self.resume)
         if self.cluster.distributed and not set(plan.stages) & set(self.spec.distributed):
             raise UsageError(
                 f"--workers/--nodes: none of the stages {', '.join(plan.stages)} runs distributed for "
@@ -176,7 +121,7 @@ class Runner:
             plan.stages = [s for s in plan.stages if s in self.spec.distributed]
         return plan
 
-    def _distributed(self, ctx: StageContext) -> None:
+    def _distributed(self, ctx: StageContext) -> StageResult | None:
         """Run ``ctx.stage`` on msrun workers and take rank 0's results into ``ctx``."""
         folder = self.workdir / ctx.stage / "distributed"
         job = job_for(
@@ -210,22 +155,20 @@ class Runner:
         ]
         if not result:
             ctx.log.info(f"node {self.cluster.node_rank} done; rank 0 (node 0) writes the outputs")
+            return None
+        return STAGE_RESULT.validate_python(result["result"]) if result.get("result") else None
 
     def _context(self, stage: str, log: logging.Logger) -> StageContext:
-        data = self.data if stage in DATA_STAGES else None
-        user_data = stage == "infer" and data is not None
-        return StageContext(
-            model=self.spec,
-            stage=stage,
-            config=self.config,
-            workdir=self.workdir,
-            records=self.store,
-            log=log,
-            data=data,
+        return make_context(
+            self.spec,
+            stage,
+            self.config,
+            self.workdir,
+            log,
+            data=self.data,
             resume=self.resume,
             converters=self.converters,
-            kind="user_data" if user_data else "delivery",
-            output_dir=user_data_dir(self.workdir, data) if data is not None and user_data else None,
+            records=self.store,
         )
 
     def _record(
@@ -260,6 +203,7 @@ class Runner:
             needs=ctx.needs,
             log=str(log_path.relative_to(self.workdir)),
             pid=os.getpid(),
+            result=ctx.result if status in ("ok", "needs_tool") else None,
         )
 
     def run_stage(self, stage: str) -> RunRecord:
@@ -276,15 +220,17 @@ class Runner:
                 with deferred():
                     self.store.write(self._record(ctx, run_id, started, "running", 0.0, None, log_path))
             if self.cluster.distributed and stage in self.spec.distributed:
-                self._distributed(ctx)
+                returned = self._distributed(ctx)
             else:
-                self.spec.stages[stage](ctx)
+                returned = self.spec.stage_function(stage)(ctx)
             bad = bad_numbers(ctx.metrics)
             if bad:
                 raise ZooError(
                     f"{stage} produced non-finite metrics ({', '.join(bad[:3])}): a damaged model or "
                     f"input, or a diverged training; the run is not kept as a success"
                 )
+            if recorded:
+                ctx.result = checked_result(self.spec, stage, returned if returned is not None else ctx.result)
             if ctx.needs:
                 end.status = "needs_tool"
         except BaseException as exc:  # noqa: BLE001 - every way a stage can end gets its record and one line

@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
-from zoo_core import ModelConfig, setting
+from zoo_core import DeliverySettings, FineTuneSettings, TrainingSettings, setting
 
 
-class McnnConfig(ModelConfig):
+class McnnConfig(TrainingSettings, FineTuneSettings, DeliverySettings):
+    """MCNN's own settings; training, fine-tuning, conversion and inference settings come from zoo's groups."""
+
     # dataset
     kernel: Literal["fixed", "adaptive"] = setting(
         "fixed", "Head kernel: 'fixed' 15x15 sigma-4 Gaussian (reference code) or 'adaptive' (paper).", "dataset"
@@ -37,7 +39,7 @@ class McnnConfig(ModelConfig):
     synthetic_max_count: int = setting(400, "Largest head count of a synthetic image (smallest: 3).", "dataset", ge=4)
     # train
     epochs: int = setting(800, "Training epochs.", "train", ge=1)
-    batch_size: int = setting(1, "Patches per step.", "train", ge=1)
+    batch_size: int = setting(1, "Patches per step: the global batch, split over --workers.", "train", ge=1)
     optimizer: Literal["adam", "sgd"] = setting("adam", "Adam (reference) or SGD with momentum.", "train")
     lr: float = setting(2.8e-5, "Initial learning rate.", "train", gt=0)
     lr_steps: list[float] = setting(
@@ -47,41 +49,13 @@ class McnnConfig(ModelConfig):
     momentum: float = setting(0.9, "SGD momentum (optimizer=sgd only).", "train", ge=0, lt=1)
     weight_decay: float = setting(0.0, "L2 weight decay.", "train", ge=0)
     seed: int = setting(64678, "Seed of weight initialisation and patch order.", "train")
-    keep_checkpoint_max: int = setting(10, "Epoch checkpoints kept (best.ckpt is kept besides).", "train", ge=1)
-    amp_level: Literal["O0", "O1", "O2", "O3"] = setting(
-        "O0",
-        "MindSpore mixed precision: O0 FP32; O1/O2/O3 FP16 compute (CPU: fixed loss scale, no overflow skip).",
-        "train",
-    )
-    log_every: int = setting(100, "Log a training line every this many steps.", "train", ge=1)
-    pretrained: str | None = setting(None, "Checkpoint to fine-tune from (weights only; a new schedule).", "train")
-    # eval
-    checkpoint: str | None = setting(
-        None, "Checkpoint to evaluate and export (default: best.ckpt of the last training).", "eval"
-    )
     # export
     export_shape: list[int] = setting(
         [1, 1, 1024, 1024],
         "Input shape N,C,H,W of the fixed-shape MINDIR/ONNX/AIR files (as the Ascend OM needs).",
         "export",
     )
-    # convert
-    converters: list[str] = setting(
-        [], "Converters to run (see `zoo info`); empty: every one whose input format was exported.", "convert"
-    )
-    soc_version: str = setting("Ascend310", "atc --soc_version (Ascend310, Ascend310P3, Ascend910B4...).", "convert")
-    precision_mode: Literal[
-        "force_fp16", "allow_fp32_to_fp16", "allow_mix_precision", "must_keep_origin_dtype", "force_fp32"
-    ] = setting("force_fp16", "atc --precision_mode.", "convert")
-    atc_log: Literal["debug", "info", "warning", "error", "null"] = setting("error", "atc --log level.", "convert")
     # infer
-    backend: Literal["onnxruntime", "mindspore"] = setting(
-        "onnxruntime", "Inference runtime: onnxruntime (fastest on CPU here) or mindspore (MINDIR GraphCell).", "infer"
-    )
-    infer_model: str | None = setting(
-        None, "Model file to run (default: the dynamic-shape export of the last export run for the backend).", "infer"
-    )
-    threads: int = setting(0, "Inference threads (0: every core).", "infer", ge=0)
     overlays: bool = setting(True, "Write a density heat-map overlay PNG per image.", "infer")
 
     @field_validator("lr_steps")

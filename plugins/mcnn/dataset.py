@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_core import StageContext, ZooError, atomic_dir, progress
+from zoo_core import DatasetResult, StageContext, ZooError, atomic_dir, progress
 
 from . import synthetic
 from .config import McnnConfig
@@ -123,7 +123,7 @@ def _prepare(ctx: StageContext, splits: dict[str, Split], out: Path) -> dict:
     }
 
 
-def run_dataset(ctx: StageContext) -> None:
+def run(ctx: StageContext) -> DatasetResult:
     cfg: McnnConfig = ctx.config
     source_kind = "user data"
     if ctx.data is None:
@@ -150,22 +150,24 @@ def run_dataset(ctx: StageContext) -> None:
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     ctx.output(prepared_dir(ctx.workdir))
     images = manifest["images"]
-    ctx.metrics.update(
-        {
-            "train_images": images["train"],
-            "val_images": images["val"],
-            "test_images": images["test"],
-            "train_patches": manifest["patches"],
-            "heads_clipped": manifest["heads_clipped"],
-            "mean_train_count": manifest["mean_train_count"],
-            "source_kind": source_kind,
-            "format": manifest["format"],
-            "kernel": manifest["kernel"],
-        }
-    )
     ctx.log.info(
         f"prepared {images['train']} train images ({manifest['patches']} patches), {images['val']} val, "
         f"{images['test']} test from {ctx.data} ({manifest['format']}, {source_kind})"
+    )
+    facts = {
+        "train_patches": manifest["patches"],
+        "heads_clipped": manifest["heads_clipped"],
+        "kernel": manifest["kernel"],
+    }
+    if manifest["mean_train_count"] is not None:
+        facts["mean_train_count"] = round(manifest["mean_train_count"], 2)
+    return DatasetResult(
+        source=str(ctx.data),
+        synthetic=source_kind == "synthetic",
+        layout=manifest["format"],
+        splits=images,
+        prepared=ctx.rel(prepared_dir(ctx.workdir)),
+        facts=facts,
     )
 
 

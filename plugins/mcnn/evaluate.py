@@ -8,7 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_core import StageContext, ZooError, atomic_write_csv, load_mindspore, progress
+from zoo_core import (
+    Baseline,
+    EvalResult,
+    StageContext,
+    Text,
+    ZooError,
+    atomic_write_csv,
+    load_mindspore,
+    progress,
+    trained_checkpoint,
+)
 
 from .dataset import iter_images, read_manifest
 from .network import build_network, load_weights
@@ -42,15 +52,7 @@ def evaluate_images(net, images: list[Image]) -> tuple[float, float, list[tuple[
     return mae, mse, rows
 
 
-def resolve_checkpoint(ctx: StageContext) -> Path:
-    """``checkpoint`` if set, else the best checkpoint of the last training, checked against its record."""
-    if ctx.config.checkpoint:
-        return ctx.input(ctx.config.checkpoint)
-    train = ctx.latest("train")
-    return ctx.input(ctx.workdir / train.metrics["best_checkpoint"], record=train)  # relative to the workdir
-
-
-def run_eval(ctx: StageContext) -> None:
+def run(ctx: StageContext) -> EvalResult:
     paths = iter_images(ctx.workdir, "test")
     if not paths:
         raise ZooError(
@@ -58,44 +60,40 @@ def run_eval(ctx: StageContext) -> None:
             f"with test_data/ and run the dataset stage"
         )
     ctx.input(paths[0].parent)
-    checkpoint = resolve_checkpoint(ctx)
+    checkpoint = trained_checkpoint(ctx)
     net = build_network()
     load_weights(net, checkpoint)
     mae, mse, rows = evaluate_images(net, load_images(paths))
-    truth = np.array([r[1] for r in rows])
-    mean_count = read_manifest(ctx.workdir).get("mean_train_count")
-    baseline = count_errors(np.full_like(truth, mean_count), truth) if mean_count is not None else (None, None)
-    ctx.output(
+    table = ctx.output(
         atomic_write_csv(
             ctx.stage_dir / "predictions.csv",
             ["image", "gt_count", "predicted_count", "error"],
             [(name, f"{gt:.3f}", f"{pred:.3f}", f"{pred - gt:.3f}") for name, gt, pred in rows],
         )
     )
-    ctx.metrics.update(
-        {
-            "mae": round(mae, 4),
-            "mse": round(mse, 4),
-            "samples": len(rows),
-            "checkpoint": str(checkpoint),
-            "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)},
-        }
-    )
-    if baseline[0] is not None:
-        ctx.metrics.update(
-            {
-                "baseline_mae": round(baseline[0], 4),
-                "baseline_mse": round(baseline[1], 4),
-                "baseline": {
-                    "name": "mean training count for every image",
-                    "MAE": round(baseline[0], 4),
-                    "MSE": round(baseline[1], 4),
-                },
-            }
-        )
     ctx.log.info(f"evaluation on {len(rows)} test images with {checkpoint}: MAE {mae:.3f}, MSE {mse:.3f}")
-    if baseline[0] is not None:
-        ctx.log.info(
-            f"baseline (predict the mean training count {mean_count:.1f} for every image): "
-            f"MAE {baseline[0]:.3f}, MSE {baseline[1]:.3f}"
-        )
+    return EvalResult(
+        scores={"mae": round(mae, 4), "mse": round(mse, 4)},
+        samples=len(rows),
+        checkpoint=ctx.rel(checkpoint),
+        baseline=_baseline(ctx, np.array([r[1] for r in rows])),
+        predictions=ctx.rel(table),
+    )
+
+
+def _baseline(ctx: StageContext, truth: np.ndarray) -> Baseline | None:
+    """Predicting the mean training count for every image: what the model has to beat."""
+    mean_count = read_manifest(ctx.workdir).get("mean_train_count")
+    if mean_count is None:
+        return None
+    mae, mse = count_errors(np.full_like(truth, mean_count), truth)
+    ctx.log.info(
+        f"baseline (predict the mean training count {mean_count:.1f} for every image): MAE {mae:.3f}, MSE {mse:.3f}"
+    )
+    return Baseline(
+        description=Text(
+            en=f"predicting the mean training count ({mean_count:.1f}) for every image",
+            zh=f"对每张图像都预测训练集平均人数（{mean_count:.1f}）",
+        ),
+        scores={"mae": round(mae, 4), "mse": round(mse, 4)},
+    )

@@ -15,9 +15,19 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_core import StageContext, ZooError, atomic_dir, file_parity, load_mindspore
+from zoo_core import (
+    ExportedFile,
+    ExportResult,
+    Parity,
+    StageContext,
+    TensorSpec,
+    ZooError,
+    atomic_dir,
+    file_parity,
+    load_mindspore,
+    trained_checkpoint,
+)
 
-from .evaluate import resolve_checkpoint
 from .network import build_network, load_weights
 from .synthetic import crowd_image
 
@@ -56,70 +66,79 @@ def make_dynamic_onnx(fixed: Path, target: Path) -> None:
     onnx.save(model, str(target))
 
 
-def run_export(ctx: StageContext) -> None:
-    cfg = ctx.config
-    checkpoint = resolve_checkpoint(ctx)
+def _write_files(net, tmp: Path, sample: np.ndarray, device: str) -> tuple[dict[str, bool], dict[str, str]]:
+    """The fixed-shape and dynamic-shape files into ``tmp``: file name -> dynamic, and format -> why skipped."""
+    names = {
+        f"{STEM}.mindir": False,
+        f"{STEM}.onnx": False,
+        f"{STEM}_dynamic.mindir": True,
+        f"{STEM}_dynamic.onnx": True,
+    }
+    fixed, dynamic = ms.Tensor(sample), ms.Tensor(shape=[None, 1, None, None], dtype=ms.float32)
+    ms.export(net, fixed, file_name=str(tmp / STEM), file_format="MINDIR")
+    ms.export(net, fixed, file_name=str(tmp / STEM), file_format="ONNX")
+    ms.export(net, dynamic, file_name=str(tmp / f"{STEM}_dynamic"), file_format="MINDIR")
+    make_dynamic_onnx(tmp / f"{STEM}.onnx", tmp / f"{STEM}_dynamic.onnx")
+    if device == "Ascend":
+        ms.export(net, fixed, file_name=str(tmp / STEM), file_format="AIR")
+        return names | {f"{STEM}.air": False}, {}
+    return names, {
+        "air": f"AIR export needs MindSpore's Ascend backend (this run: {device}); run "
+        f"`zoo run mcnn --stage export` on an Ascend host for mcnn.air"
+    }
+
+
+def _checked_parity(tmp: Path, names: dict[str, bool], sample: np.ndarray, expected: np.ndarray) -> dict[str, Parity]:
+    """Each file run on the sample; a file further from the checkpoint than TOLERANCE fails the stage."""
+    parities = {name: file_parity(tmp / name, sample, expected) for name in names if not name.endswith(".air")}
+    limit = TOLERANCE * max(1.0, float(np.abs(expected).max()))
+    bad = {name: p for name, p in parities.items() if p.max_abs_error > limit}
+    if bad:
+        name, worst = next(iter(bad.items()))
+        raise ZooError(
+            f"exported {name} differs from the checkpoint by {worst.max_abs_error:.3g} (limit {limit:.3g}); the "
+            f"export is not kept"
+        )
+    return parities
+
+
+def run(ctx: StageContext) -> ExportResult:
+    checkpoint = trained_checkpoint(ctx)
     net = build_network()
     load_weights(net, checkpoint)
-    shape = list(cfg.export_shape)
+    shape = list(ctx.config.export_shape)
     sample = sample_input(shape)
     expected = net(ms.Tensor(sample)).asnumpy()
     device = ms.get_context("device_target")
     final = ctx.stage_dir / "model"
-    files: dict[str, str] = {}
-    skipped: dict[str, str] = {}
     with atomic_dir(final, needed=5 * Path(checkpoint).stat().st_size) as tmp:  # 4 model files and a sample
-        fixed, dynamic = ms.Tensor(sample), ms.Tensor(shape=[None, 1, None, None], dtype=ms.float32)
-        ms.export(net, fixed, file_name=str(tmp / STEM), file_format="MINDIR")
-        ms.export(net, fixed, file_name=str(tmp / STEM), file_format="ONNX")
-        ms.export(net, dynamic, file_name=str(tmp / f"{STEM}_dynamic"), file_format="MINDIR")
-        make_dynamic_onnx(tmp / f"{STEM}.onnx", tmp / f"{STEM}_dynamic.onnx")
-        if device == "Ascend":
-            ms.export(net, fixed, file_name=str(tmp / STEM), file_format="AIR")
-        else:
-            skipped["air"] = (
-                f"AIR export needs MindSpore's Ascend backend (this run: {device}); run "
-                f"`zoo run mcnn --stage export` on an Ascend host for mcnn.air"
-            )
-            ctx.log.info(f"air skipped: {skipped['air']}")
+        names, skipped = _write_files(net, tmp, sample, device)
         np.savez(tmp / "sample.npz", input=sample, expected=expected)
-        files_to_check = {
-            "mindir": f"{STEM}.mindir",
-            "onnx": f"{STEM}.onnx",
-            "mindir_dynamic": f"{STEM}_dynamic.mindir",
-            "onnx_dynamic": f"{STEM}_dynamic.onnx",
-        }
-        parities = {name: file_parity(tmp / file, sample, expected) for name, file in files_to_check.items()}
-        limit = TOLERANCE * max(1.0, float(np.abs(expected).max()))
-        bad = {name: p for name, p in parities.items() if p["max_abs_error"] > limit}
-        if bad:
-            name, worst = next(iter(bad.items()))
-            raise ZooError(
-                f"exported {name} differs from the checkpoint by {worst['max_abs_error']:.3g} "
-                f"(limit {limit:.3g}); the export is not kept"
-            )
+        parities = _checked_parity(tmp, names, sample, expected)
+    for message in skipped.values():
+        ctx.log.info(f"air skipped: {message}")
     for path in sorted(final.iterdir()):
         ctx.output(path)
-        fmt = path.suffix.lstrip(".")
-        key = f"{fmt}_dynamic" if path.stem.endswith("_dynamic") else fmt
-        if fmt in ("mindir", "onnx", "air"):
-            files[key] = str(path.relative_to(ctx.workdir))
-    ctx.metrics.update(
-        {
-            "formats": files,
-            "skipped": skipped,
-            "parity": parities,
-            "input_shape": shape,
-            "input_name": INPUT_NAME,
-            "checkpoint": str(checkpoint),
-            "sample": str((final / "sample.npz").relative_to(ctx.workdir)),
-            "device": device,
-            "sizes": {key: (ctx.workdir / rel).stat().st_size for key, rel in files.items()},
-        }
-    )
-    largest = max(p["max_abs_error"] for p in parities.values())
+    files = [
+        ExportedFile(
+            format=Path(name).suffix.lstrip("."),
+            path=ctx.rel(final / name),
+            size=(final / name).stat().st_size,
+            dynamic=dynamic_file,
+            parity=parities.get(name),
+        )
+        for name, dynamic_file in sorted(names.items())
+    ]
+    largest = max(p.max_abs_error for p in parities.values())
     ctx.log.info(
-        f"exported {', '.join(sorted(files))} from {checkpoint} (input {'x'.join(map(str, shape))}); "
-        f"largest difference from the checkpoint {largest:.3g}, "
-        f"sample count {parities['onnx']['reference_sum']:.2f}"
+        f"exported {', '.join(sorted(names))} from {checkpoint} (input {'x'.join(map(str, shape))}); "
+        f"largest difference from the checkpoint {largest:.3g}"
+    )
+    return ExportResult(
+        input=TensorSpec(name=INPUT_NAME, shape=shape, dynamic_axes={0: "batch", 2: "height", 3: "width"}),
+        files=files,
+        skipped=skipped,
+        sample=ctx.rel(final / "sample.npz"),
+        checkpoint=ctx.rel(checkpoint),
+        device=device,
     )

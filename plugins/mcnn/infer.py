@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from zoo_core import BACKEND_FORMATS, StageContext, ZooError, atomic_dir, atomic_write_csv, open_backend, progress
+from zoo_core import InferResult, StageContext, ZooError, atomic_dir, atomic_write_csv, inference_model, progress
 
 from .loaders import IMAGE_SUFFIXES, Split, file_order, find_splits, label_path, labelled, load_sample, read_image
 from .scores import count_errors
@@ -46,17 +46,6 @@ def _source(ctx: StageContext) -> Path:
     return ctx.input(test.images[0].parent.parent)
 
 
-def _model_path(ctx: StageContext) -> Path:
-    """``infer_model`` if set, else the last export's dynamic-shape file for the backend, checked against its
-    record."""
-    if ctx.config.infer_model:
-        return ctx.input(ctx.config.infer_model)
-    export = ctx.latest("export")
-    return ctx.input(
-        ctx.workdir / export.metrics["formats"][f"{BACKEND_FORMATS[ctx.config.backend]}_dynamic"], record=export
-    )
-
-
 def overlay(image: np.ndarray, density: np.ndarray) -> np.ndarray:
     """The density map as a JET heat map over the grayscale image."""
     heat = cv2.resize(density, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -80,13 +69,13 @@ def _load(path: Path, split: Split | None, kernel: str, ctx: StageContext) -> tu
     return image, None
 
 
-def run_infer(ctx: StageContext) -> None:
+Row = tuple[str, float, "float | None"]  # image file name, predicted count, ground-truth count
+
+
+def _predict_all(ctx: StageContext, model: Path, predict, files: list[Path], split: Split | None):
+    """Counts (and overlays, when configured) of every readable file; returns rows, skipped names, seconds."""
     cfg = ctx.config
-    model = _model_path(ctx)
-    predict = open_backend(cfg.backend, model, cfg.threads)
-    source = _source(ctx)
-    files, split = find_images(source)
-    rows: list[tuple[str, float, float | None]] = []
+    rows: list[Row] = []
     skipped: list[str] = []
     seconds: list[float] = []
     with atomic_dir(ctx.stage_dir / "overlays") as overlays:
@@ -112,44 +101,52 @@ def run_infer(ctx: StageContext) -> None:
                     f"could not write the overlay of {path.name} to {ctx.stage_dir / 'overlays'} "
                     f"(disk full or not writable?)"
                 )
-    if not rows:
-        raise ZooError(f"{source}: none of the {len(files)} files could be read as an image")
-    ctx.output(
+    return rows, skipped, seconds
+
+
+def _table(ctx: StageContext, rows: list[Row]) -> Path:
+    def cell(value: float | None) -> str:
+        return "" if value is None else f"{value:.3f}"
+
+    return ctx.output(
         atomic_write_csv(
             ctx.stage_dir / "predictions.csv",
             ["image", "predicted_count", "gt_count", "error"],
-            [
-                [
-                    name,
-                    f"{predicted:.3f}",
-                    "" if truth is None else f"{truth:.3f}",
-                    "" if truth is None else f"{predicted - truth:.3f}",
-                ]
-                for name, predicted, truth in rows
-            ],
+            [[name, cell(p), cell(t), cell(None if t is None else p - t)] for name, p, t in rows],
         )
     )
+
+
+def run(ctx: StageContext) -> InferResult:
+    cfg = ctx.config
+    model, predict = inference_model(ctx)
+    source = _source(ctx)
+    files, split = find_images(source)
+    rows, skipped, seconds = _predict_all(ctx, model, predict, files, split)
+    if not rows:
+        raise ZooError(f"{source}: none of the {len(files)} files could be read as an image")
+    table = _table(ctx, rows)
     if cfg.overlays:
         ctx.output(ctx.stage_dir / "overlays")
     labelled = [(p, t) for _, p, t in rows if t is not None]
-    ctx.metrics.update(
-        {
-            "backend": cfg.backend,
-            "backend_details": predict.details,
-            "model": str(model),
-            "samples": len(rows),
-            "skipped": len(skipped),
-            "skipped_files": skipped,
-            "labelled": len(labelled),
-            "source": str(source),
-            "seconds_per_image": round(float(np.median(seconds)), 4),
-        }
-    )
+    scores: dict[str, float] = {}
     message = f"inferred {len(rows)} images from {source} with {cfg.backend} ({model.name})"
     if labelled:
         mae, mse = count_errors(np.array([p for p, _ in labelled]), np.array([t for _, t in labelled]))
-        ctx.metrics.update(
-            {"mae": round(mae, 4), "mse": round(mse, 4), "scores": {"MAE": round(mae, 4), "MSE": round(mse, 4)}}
-        )
+        scores = {"mae": round(mae, 4), "mse": round(mse, 4)}
         message += f": MAE {mae:.3f}, MSE {mse:.3f} on {len(labelled)} labelled images"
     ctx.log.info(message + (f"; skipped {len(skipped)} unreadable file(s)" if skipped else ""))
+    return InferResult(
+        backend=cfg.backend,
+        backend_details=predict.details,
+        model=ctx.rel(model),
+        source=str(source),
+        samples=len(rows),
+        skipped=skipped,
+        labelled=len(labelled),
+        scores=scores,
+        seconds_per_sample=round(float(np.median(seconds)), 4),
+        batch_size=1,
+        predictions=ctx.rel(table),
+        images=ctx.rel(ctx.stage_dir / "overlays") if cfg.overlays else None,
+    )

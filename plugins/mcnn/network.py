@@ -9,12 +9,12 @@ the pools), so checkpoints from ``mindspore-ai/models`` ``research/cv/MCNN`` loa
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from zoo_core import ZooError, load_mindspore
+from zoo_core import NetworkResult, ZooError, load_mindspore
+from zoo_core import load_weights as load_weights  # MCNN checkpoints: the core loader, by name and shape
 
 ms = load_mindspore()
 if TYPE_CHECKING:
@@ -101,39 +101,6 @@ def parameter_count(net: nn.Cell) -> int:
     return int(sum(np.prod(p.shape) for p in net.get_parameters()))
 
 
-def load_weights(net: nn.Cell, path: str | Path) -> list[str]:
-    """Load MCNN weights from a checkpoint (ours, or the MindSpore models repository's) into ``net``.
-
-    Optimizer state and other entries are ignored; a checkpoint whose network parameters do not match (missing,
-    or of another shape) is an error naming the first mismatch. Returns the names loaded.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ZooError(f"checkpoint {path} not found: give an existing .ckpt file")
-    try:
-        params = ms.load_checkpoint(str(path))
-    except Exception as exc:  # noqa: BLE001 - MindSpore raises ValueError/RuntimeError for non-checkpoint files
-        raise ZooError(
-            f"{path}: not a readable MindSpore checkpoint ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''})"
-        ) from None
-    wanted = {p.name: p for p in net.get_parameters()}
-    missing = [name for name in wanted if name not in params]
-    if missing:
-        raise ZooError(
-            f"{path}: not an MCNN checkpoint: missing {len(missing)} of {len(wanted)} network "
-            f"parameters (first: '{missing[0]}'); expected names like 'branch1.0.conv.weight'"
-        )
-    for name, param in wanted.items():
-        if tuple(params[name].shape) != tuple(param.shape):
-            raise ZooError(
-                f"{path}: parameter '{name}' has shape {tuple(params[name].shape)}, the network "
-                f"needs {tuple(param.shape)}: the checkpoint is of another network"
-            )
-    ms.load_param_into_net(net, {name: params[name] for name in wanted}, strict_load=True)
-    return list(wanted)
-
-
 def conv_flops(height: int, width: int) -> int:
     """Multiply-adds x 2 of one forward pass on an ``height`` x ``width`` image (convolutions only)."""
     total = 0
@@ -146,7 +113,7 @@ def conv_flops(height: int, width: int) -> int:
     return total + 2 * FUSE_IN * (height // DOWNSAMPLE) * (width // DOWNSAMPLE)
 
 
-def run_network(ctx) -> None:
+def run(ctx) -> NetworkResult:
     """The network stage: build MCNN, check a forward pass, and record its size and cost."""
     from zoo_core import atomic_write_json
 
@@ -158,15 +125,9 @@ def run_network(ctx) -> None:
         raise ZooError(f"MCNN output shape {tuple(out)} for a {side}x{side} input, expected {expected}")
     params = {p.name: list(p.shape) for p in net.get_parameters()}
     ctx.output(atomic_write_json(ctx.stage_dir / "summary.json", {"parameters": params}))
-    ctx.metrics.update(
-        {
-            "parameters": parameter_count(net),
-            "parameter_tensors": len(params),
-            "gflops_1024": round(conv_flops(1024, 1024) / 1e9, 2),
-            "output_shape_256": list(expected),
-        }
-    )
+    ctx.metrics.update({"parameter_tensors": len(params), "output_shape_256": list(expected)})
     ctx.log.info(
         f"MCNN: {len(params)} parameter tensors, {parameter_count(net):,} values, "
         f"{conv_flops(1024, 1024) / 1e9:.1f} GFLOP per 1024x1024 image"
     )
+    return NetworkResult(parameters=parameter_count(net), flops=conv_flops(1024, 1024), flops_input=[1, 1, 1024, 1024])

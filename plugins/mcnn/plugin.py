@@ -1,39 +1,24 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Registers MCNN with zoo (entry point ``zoo.plugins: mcnn = zoo_mcnn.plugin``).
+"""Registers MCNN with zoo (entry point ``zoo.plugins: mcnn = zoo_mcnn.plugin``): one spec.
 
-Stage modules import MindSpore, so they are imported only when a stage runs: ``zoo list`` stays fast.
+Stages are named as ``module:function`` and imported only when they run (they import MindSpore), so ``zoo list``
+stays fast. The convert stage is the core's, over MCNN's typed export result.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from pathlib import Path
 
-from zoo_core import DocTemplates, ModelSpec, StageContext, hookimpl, load_metadata
+from zoo_core import Metric, ModelSpec, hookimpl, load_metadata
 
 from .config import PRESETS, McnnConfig
 
-ZOO_API_VERSION = 1
+ZOO_API_VERSION = 2
 HERE = Path(__file__).parent
-STAGES = {
-    "dataset": "dataset:run_dataset",
-    "network": "network:run_network",
-    "train": "train:run_train",
-    "eval": "evaluate:run_eval",
-    "export": "export:run_export",
-    "convert": "convert:run_convert",
-    "infer": "infer:run_infer",
-}
-
-
-def _lazy(target: str):
-    module, function = target.split(":")
-
-    def stage(ctx: StageContext) -> None:
-        getattr(import_module(f"{__package__}.{module}"), function)(ctx)
-
-    stage.__name__ = function
-    return stage
+METRICS = (
+    Metric(key="mae", en="MAE", zh="平均绝对误差（MAE）", better="lower", primary=True),
+    Metric(key="mse", en="MSE", zh="均方误差（MSE）", better="lower"),
+)
 
 
 @hookimpl
@@ -45,15 +30,12 @@ def zoo_register_models(register) -> None:
             metadata=load_metadata(HERE / "metadata.yaml"),
             config_cls=McnnConfig,
             presets=PRESETS,
-            stages={stage: _lazy(target) for stage, target in STAGES.items()},
-            requires={"train": ("dataset",), "eval": ("dataset",), "convert": ("export",)},
+            stages={stage: f"zoo_mcnn.{stage}:run" for stage in ("dataset", "network", "train", "export", "infer")}
+            | {"eval": "zoo_mcnn.evaluate:run"},
+            metrics=METRICS,
+            capabilities=frozenset({"user_data", "infer_data", "resume", "fine_tune", "freeze", "infer_images"}),
             source_dir=HERE,
+            doc_templates=HERE / "doc_templates",
             distributed=("train",),
         )
     )
-
-
-@hookimpl
-def zoo_doc_templates(model: ModelSpec) -> DocTemplates | None:
-    """MCNN's own architecture and data-format sections of the delivery README."""
-    return DocTemplates(HERE / "doc_templates") if model.name == "mcnn" else None

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +43,10 @@ class CheckContext:
 
         return build_context(self.spec, self.workdir)
 
+    def result(self, stage: str) -> Any:
+        """The typed result (``zoo_core.results``) of the latest successful run of ``stage``; None if never run."""
+        return self.context["res"].get(stage)
+
     @cached_property
     def texts(self) -> dict[str, str]:
         return {lang: path.read_text(encoding="utf-8") for lang, path in self.readmes.items()}
@@ -70,11 +74,14 @@ class CheckContext:
 
 @dataclass(frozen=True)
 class Rule:
+    """A checklist rule. A plugin's rule judges the models of that plugin only, unless ``scope="all"``."""
+
     id: str
     severity: Severity
     title: str
     fix: str
     check: Callable[[CheckContext], Problems]
+    scope: Literal["own", "all"] = "own"
 
 
 @dataclass
@@ -102,13 +109,20 @@ def select(rules: dict[str, Rule], wanted: Sequence[str]) -> list[Rule]:
     return chosen
 
 
-def run_checks(ctx: CheckContext, rules: Sequence[Rule]) -> list[RuleResult]:
+def run_checks(ctx: CheckContext, rules: Sequence[Rule], foreign: Mapping[str, str] | None = None) -> list[RuleResult]:
+    """Every rule on ``ctx``. A rule that raises is a finding naming it: of its own severity, or, for a rule
+    another plugin registered for all models (``foreign``: rule id -> that plugin), a warning: it never fails
+    this model."""
     results = []
+    foreign = foreign or {}
     for rule in rules:
         try:
             problems = rule.check(ctx)
         except Exception as exc:  # noqa: BLE001 - a broken rule is itself a finding, not a crash
-            problems = [(f"rule raised {type(exc).__name__}: {exc}", "", None)]
+            owner = f" of plugin {foreign[rule.id]}" if rule.id in foreign else ""
+            problems = [(f"the rule{owner} crashed ({type(exc).__name__}: {exc}): a bug to report", "", None)]
+            if rule.id in foreign:
+                rule = replace(rule, severity="warning")
         results.append(
             RuleResult(
                 rule,

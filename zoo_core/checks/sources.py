@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from . import CheckContext, Problems
+from . import CheckContext, Problems, Rule
 
 JUNK = (
     ".log",
@@ -86,3 +86,43 @@ def entry_scripts(ctx: CheckContext) -> Problems:
         for path in scripts
         for m in EXPORTS.finditer(path.read_text(encoding="utf-8"))
     ]
+
+
+RULES = [
+    Rule("SRC-001", "error", "no junk or files >= 2 MiB in the plugin", "remove run outputs and binaries", junk_files),
+    Rule(
+        "SRC-002",
+        "error",
+        "license header in every source file",
+        "add '# SPDX-License-Identifier: Apache-2.0'",
+        license_headers,
+    ),
+    Rule(
+        "SRC-003",
+        "error",
+        "no personal paths",
+        "use relative paths or placeholders",
+        lambda ctx: scan(ctx, PERSONAL, "personal path"),
+    ),
+    Rule(
+        "SRC-004",
+        "error",
+        "no IP-address URLs",
+        "use host names documented in the README",
+        lambda ctx: scan(ctx, IP_URL, "IP URL"),
+    ),
+    Rule(
+        "SRC-005",
+        "error",
+        "no secrets",
+        "remove the secret; read it from the environment",
+        lambda ctx: scan(ctx, SECRET, "secret"),
+    ),
+    Rule(
+        "SRC-006",
+        "error",
+        "entry scripts do not export PATH-like variables",
+        "move set-up to the README",
+        entry_scripts,
+    ),
+]

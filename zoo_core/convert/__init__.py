@@ -11,16 +11,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from ..interrupts import child_setup
+from ..results import Conversion, Parity
 
 if TYPE_CHECKING:  # numpy is imported where it is used: the `zoo` command starts no thread before it handles signals
     import numpy as np
 
-Outcome = Literal["ok", "needs_tool", "skipped", "failed"]
+    from ..context import StageContext
 
 
 @dataclass(frozen=True)
@@ -39,32 +40,6 @@ class ConvertJob:
     sample: tuple[np.ndarray, np.ndarray] | None = None  # (input, expected output) for parity checks
 
 
-@dataclass
-class ConvertResult:
-    converter: str
-    status: Outcome
-    outputs: list[Path] = field(default_factory=list)
-    command: list[str] | None = None
-    parity: dict[str, float] | None = None
-    note: str = ""
-
-    def as_record(self, base: Path) -> dict:
-        def show(path: Path) -> str:
-            try:
-                return str(path.resolve().relative_to(base.resolve()))
-            except ValueError:
-                return str(path)
-
-        return {
-            "converter": self.converter,
-            "status": self.status,
-            "outputs": [show(p) for p in self.outputs],
-            "command": " ".join(self.command) if self.command else None,
-            "parity": self.parity,
-            "note": self.note,
-        }
-
-
 @dataclass(frozen=True)
 class Converter:
     name: str
@@ -72,15 +47,15 @@ class Converter:
     target_format: str
     tool: str | None  # external program it needs on PATH, or None if it runs in-process
     description: str
-    run: Callable[[ConvertJob], ConvertResult]
+    run: Callable[[ConvertJob], Conversion]  # paths in the Conversion: as the converter wrote them
 
 
-def run_tool(name: str, command: Sequence[str], expected: Path, success_marker: str | None = None) -> ConvertResult:
+def run_tool(name: str, command: Sequence[str], expected: Path, success_marker: str | None = None) -> Conversion:
     """Run an external converter if it is on PATH; otherwise return the command for a host that has it."""
     if shutil.which(command[0]) is None:
-        return ConvertResult(
-            name,
-            "needs_tool",
+        return Conversion(
+            converter=name,
+            status="needs_tool",
             command=list(command),
             note=f"needs {command[0]}: not on PATH here; run the command on a host that has it",
         )
@@ -89,24 +64,23 @@ def run_tool(name: str, command: Sequence[str], expected: Path, success_marker: 
     ok = proc.returncode == 0 and expected.is_file() and (success_marker is None or success_marker in output)
     if not ok:
         tail = output.splitlines()[-1] if output else f"exit code {proc.returncode}"
-        return ConvertResult(name, "failed", command=list(command), note=f"{command[0]} failed: {tail}")
-    return ConvertResult(name, "ok", outputs=[expected], command=list(command))
+        return Conversion(converter=name, status="failed", command=list(command), note=f"{command[0]} failed: {tail}")
+    return Conversion(converter=name, status="ok", outputs=[str(expected)], command=list(command))
 
 
-def parity(expected: np.ndarray, actual: np.ndarray) -> dict[str, float]:
-    """Numeric agreement of two outputs: max abs error and the difference of their sums (a count, for density maps)."""
+def parity(expected: np.ndarray, actual: np.ndarray) -> Parity:
+    """How far ``actual`` lies from ``expected``: the largest absolute difference, also relative to the largest
+    magnitude of ``expected``."""
     import numpy as np
 
     expected = np.asarray(expected, dtype=np.float64)
     actual = np.asarray(actual, dtype=np.float64)
-    return {
-        "max_abs_error": float(np.abs(expected - actual).max()),
-        "sum_difference": float(actual.sum() - expected.sum()),
-        "reference_sum": float(expected.sum()),
-    }
+    error = float(np.abs(expected - actual).max())
+    scale = float(np.abs(expected).max())
+    return Parity(max_abs_error=error, relative_error=error / scale if scale > 0 else error)
 
 
-def file_parity(path: Path, inputs: np.ndarray, expected: np.ndarray) -> dict[str, float]:
+def file_parity(path: Path, inputs: np.ndarray, expected: np.ndarray) -> Parity:
     """:func:`parity` of an exported or converted file as delivered: run on ``inputs`` by the backend of its format
     (``.onnx``: onnxruntime, ``.mindir``: MindSpore), without the in-memory rewrite a backend makes for speed."""
     from ..errors import ZooError
@@ -120,12 +94,12 @@ def file_parity(path: Path, inputs: np.ndarray, expected: np.ndarray) -> dict[st
 
 
 def convert_all(
-    ctx, sources: Mapping[str, Path], job: Callable[[Path], ConvertJob], wanted: Sequence[str] = ()
-) -> list[ConvertResult]:
+    ctx: StageContext, sources: Mapping[str, Path], job: Callable[[Path], ConvertJob], wanted: Sequence[str] = ()
+) -> list[Conversion]:
     """Run every registered converter (or those named in ``wanted``) whose source format is in ``sources``.
 
     Missing tools make the stage "needs_tool" with the command recorded; a converter that fails is an error after
-    the others have run. Results go to ``ctx.metrics["conversions"]``; outputs to the record.
+    the others have run. Output paths come back relative to the work directory; outputs go to the record.
     """
     from ..errors import UsageError, ZooError, did_you_mean
 
@@ -136,34 +110,20 @@ def convert_all(
     chosen = [ctx.converters[name] for name in wanted] if wanted else list(ctx.converters.values())
     for converter in chosen:
         if converter.source_format not in sources:
-            results.append(
-                ConvertResult(converter.name, "skipped", note=f"no {converter.source_format} file was exported")
-            )
-            ctx.log.info(f"{converter.name}: skipped, no {converter.source_format} file was exported")
+            note = f"no {converter.source_format} file was exported"
+            results.append(Conversion(converter=converter.name, status="skipped", note=note))
+            ctx.log.info(f"{converter.name}: skipped, {note}")
             continue
-        request = job(sources[converter.source_format])
-        ctx.metrics.setdefault(
-            "settings",
-            {
-                "input": f"{request.input_name}:{','.join(map(str, request.input_shape))}",
-                "input_format": request.input_format,
-                "soc_version": request.soc_version,
-                "precision_mode": request.precision_mode,
-                "log": request.log_level,
-            },
-        )
-        result = converter.run(request)
-        results.append(result)
-        ctx.outputs.extend(result.outputs)
+        result = converter.run(job(sources[converter.source_format]))
+        ctx.outputs.extend(Path(p) for p in result.outputs)
+        results.append(result.model_copy(update={"outputs": [ctx.rel(p) for p in result.outputs]}))
         if result.status == "needs_tool" and converter.tool:
             ctx.need(converter.tool, " ".join(result.command or []))
         else:
+            parity_note = f", max abs error {result.parity.max_abs_error:.3g}" if result.parity else ""
             ctx.log.info(
-                f"{converter.name}: {result.status}"
-                + (f" ({result.note})" if result.note else "")
-                + (f", parity {result.parity}" if result.parity else "")
+                f"{converter.name}: {result.status}" + (f" ({result.note})" if result.note else "") + parity_note
             )
-    ctx.metrics["conversions"] = [r.as_record(ctx.workdir) for r in results]
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise ZooError(f"converter {failed[0].converter} failed: {failed[0].note}")

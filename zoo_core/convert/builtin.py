@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import first_line
+from ..hooks import hookimpl
 from ..io import atomic_path
-from ..plugin import hookimpl
-from . import Converter, ConvertJob, ConvertResult, file_parity, run_tool
+from ..results import Conversion
+from . import Converter, ConvertJob, file_parity, run_tool
 
 ATC_FRAMEWORK = {"air": "1", "onnx": "5"}  # atc --framework codes (0 Caffe, 3 TF pb)
 
@@ -33,15 +34,15 @@ def atc_command(job: ConvertJob, source_format: str, output_stem: str) -> list[s
     ]
 
 
-def _atc(source_format: str, suffix: str) -> Callable[[ConvertJob], ConvertResult]:
-    def run(job: ConvertJob) -> ConvertResult:
+def _atc(source_format: str, suffix: str) -> Callable[[ConvertJob], Conversion]:
+    def run(job: ConvertJob) -> Conversion:
         stem = f"{job.stem}{suffix}"
         return run_tool(f"atc-{source_format}", atc_command(job, source_format, stem), job.output_dir / f"{stem}.om")
 
     return run
 
 
-def _converter_lite(job: ConvertJob) -> ConvertResult:
+def _converter_lite(job: ConvertJob) -> Conversion:
     command = [
         "converter_lite",
         "--fmk=MINDIR",
@@ -52,7 +53,7 @@ def _converter_lite(job: ConvertJob) -> ConvertResult:
     return run_tool("converter-lite", command, job.output_dir / f"{job.stem}.ms", "CONVERT RESULT SUCCESS:0")
 
 
-def _onnx_optimize(job: ConvertJob) -> ConvertResult:
+def _onnx_optimize(job: ConvertJob) -> Conversion:
     import onnxruntime as ort
 
     target = job.output_dir / f"{job.stem}_opt.onnx"
@@ -62,15 +63,18 @@ def _onnx_optimize(job: ConvertJob) -> ConvertResult:
     with atomic_path(target, suffix=".onnx") as tmp:
         options.optimized_model_filepath = str(tmp)
         ort.InferenceSession(str(job.source), options, providers=["CPUExecutionProvider"])
-    result = ConvertResult(
-        "onnx-optimize", "ok", outputs=[target], note="onnxruntime graph optimisations (level extended) saved offline"
+    result = Conversion(
+        converter="onnx-optimize",
+        status="ok",
+        outputs=[str(target)],
+        note="onnxruntime graph optimisations (level extended) saved offline",
     )
     if job.sample is not None:
         result.parity = file_parity(target, *job.sample)
     return result
 
 
-def _onnx_fp16(job: ConvertJob) -> ConvertResult:
+def _onnx_fp16(job: ConvertJob) -> Conversion:
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
@@ -78,7 +82,9 @@ def _onnx_fp16(job: ConvertJob) -> ConvertResult:
     model = convert_float_to_float16(onnx.load(str(job.source)), keep_io_types=True)
     with atomic_path(target, suffix=".onnx") as tmp:
         onnx.save(model, str(tmp))
-    result = ConvertResult("onnx-fp16", "ok", outputs=[target], note="weights and activations in FP16, I/O FP32")
+    result = Conversion(
+        converter="onnx-fp16", status="ok", outputs=[str(target)], note="weights and activations in FP16, I/O FP32"
+    )
     if job.sample is not None:
         try:
             result.parity = file_parity(target, *job.sample)

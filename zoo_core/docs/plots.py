@@ -1,26 +1,31 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Plots of the delivery README: training loss and validation MAE per epoch (matplotlib, no display)."""
+"""The delivery README's training plot, from the train result's history (matplotlib, no display): the training
+loss per epoch, and beside it one panel per validation series the model declares (its metrics, primary first),
+labelled with the metric's declared (English) name, unit and direction."""
 
 from __future__ import annotations
 
 import io
-import json
+import math
 from pathlib import Path
 
 from ..io import atomic_write_bytes
+from ..results import EpochPoint, Metric
+
+MAX_PANELS = 4  # loss and up to three validation series
 
 
-def training_plot(metrics_file: Path, target: Path, write: bool = True) -> Path | None:
-    """Loss and validation MAE per epoch from a train stage's metrics.jsonl (drawn to ``target`` when ``write``);
-    None if it has no epoch lines."""
-    epochs = []
-    if metrics_file.is_file():
-        epochs = [
-            json.loads(row)
-            for row in metrics_file.read_text(encoding="utf-8").splitlines()
-            if row.strip() and '"type": "epoch"' in row
-        ]
-    if not epochs:
+def plotted_series(history: list[EpochPoint], metrics: tuple[Metric, ...]) -> list[Metric]:
+    """The declared metrics with a value in some epoch, primary first."""
+    present = [m for m in metrics if any(not math.isnan(p.metrics.get(m.key, math.nan)) for p in history)]
+    return sorted(present, key=lambda m: not m.primary)[: MAX_PANELS - 1]
+
+
+def training_plot(
+    history: list[EpochPoint], metrics: tuple[Metric, ...], target: Path, write: bool = True
+) -> Path | None:
+    """Draw the plot to ``target`` when ``write``; None when there is no epoch to draw."""
+    if not history:
         return None
     if not write:
         return target
@@ -30,16 +35,22 @@ def training_plot(metrics_file: Path, target: Path, write: bool = True) -> Path 
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    x = [e["epoch"] for e in epochs]
-    fig, loss_axis = plt.subplots(figsize=(7, 3.5), dpi=100)
-    loss_axis.plot(x, [e["loss"] for e in epochs], color="tab:blue", marker="o", label="training loss")
-    loss_axis.set_xlabel("epoch")
-    loss_axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    loss_axis.set_ylabel("training loss (MSE)", color="tab:blue")
-    mae_axis = loss_axis.twinx()
-    mae_axis.plot(x, [e["val_mae"] for e in epochs], color="tab:red", marker="s", label="validation MAE")
-    mae_axis.set_ylabel("validation MAE", color="tab:red")
-    loss_axis.set_title("Training loss and validation MAE per epoch")
+    series = plotted_series(history, metrics)
+    epochs = [point.epoch for point in history]
+    fig, axes = plt.subplots(1, 1 + len(series), figsize=(3.6 * (1 + len(series)), 3.2), dpi=100, squeeze=False)
+    panels = [("training loss", [point.loss for point in history], "tab:blue")] + [
+        (
+            f"validation {metric.label('en')}\n({metric.better} is better)",
+            [point.metrics.get(metric.key, math.nan) for point in history],
+            "tab:red",
+        )
+        for metric in series
+    ]
+    for axis, (title, values, colour) in zip(axes[0], panels, strict=True):
+        axis.plot(epochs, values, color=colour, marker="o")
+        axis.set_title(title, fontsize=10)
+        axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     fig.tight_layout()
     image = io.BytesIO()  # drawn in memory first: a full disk is then told the exact size needed
     fig.savefig(image, format="png")

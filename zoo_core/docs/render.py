@@ -8,6 +8,7 @@ is sandboxed and strict (an undefined name is an error), and every value printed
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,9 +24,10 @@ from markupsafe import Markup
 from ..errors import UsageError, ZooError, first_line
 from ..io import atomic_copy, atomic_write_text
 from ..model import ModelSpec
+from ..results import InferResult, TrainResult
 from .context import build_context, duration_label, size_label
 from .markdown import BEGIN, END, broken_anchors, escape, merge_regions, slug
-from .plots import training_plot
+from .plots import plotted_series, training_plot
 
 SECTIONS = (
     "basic_info",
@@ -119,6 +121,8 @@ def render(
         return Markup(f"*{MISSING}: run `zoo run {spec.name} --stage {stage}`*")
 
     files = _pictures(context, workdir, output.parent, write)
+    context.update(_metric_words(spec, lang))
+    train = context["res"]["train"]
     sections = list(SECTIONS[:-1]) + [s for t in extra for s in t.extra_sections] + [SECTIONS[-1]]
     values: dict[str, Any] = dict(
         context,
@@ -127,7 +131,8 @@ def render(
         needs=needs,
         sections=sections,
         plot=files.get("plot"),
-        overlay=files.get("overlay"),
+        plotted=[m.label(lang) for m in plotted_series(train.history, spec.metrics)] if train else [],
+        picture=files.get("picture"),
     )
     env = _environment(extra)
     parts = [_render(env, f"{lang}.md.j2", values)]
@@ -135,12 +140,9 @@ def render(
         body = _render(env, f"sections/{name}.md.j2", values)
         parts.append(f"{BEGIN.format(name)}\n{body}\n{END.format(name)}")
     text = "\n".join(line.rstrip() for line in "\n\n".join(parts).splitlines()) + "\n"
+    text = re.sub(r"\n{3,}", "\n\n", text)  # a section part that rendered empty leaves no run of blank lines
     if missing and not allow_missing:
-        commands = "; ".join(f"`zoo run {spec.name} --stage {s}`" for s in missing)
-        raise ZooError(
-            f"the README needs records of stage(s) {', '.join(missing)} in {workdir}: run {commands} "
-            f"first, or pass --allow-missing to mark them '{MISSING}'"
-        )
+        _refuse_missing(spec, workdir, missing)
     broken = broken_anchors(text)
     if broken:
         raise ZooError(f"rendered README has links to missing headings: {', '.join('#' + b for b in broken)}")
@@ -150,6 +152,14 @@ def render(
     if write and changed:
         atomic_write_text(output, merged)
     return Rendered(output, merged, changed, missing, [output.parent / name for name in files.values()])
+
+
+def _refuse_missing(spec: ModelSpec, workdir: Path, missing: list[str]) -> None:
+    commands = "; ".join(f"`zoo run {spec.name} --stage {s}`" for s in missing)
+    raise ZooError(
+        f"the README needs records of stage(s) {', '.join(missing)} in {workdir}: run {commands} "
+        f"first, or pass --allow-missing to mark them '{MISSING}'"
+    )
 
 
 def _render(env: SandboxedEnvironment, name: str, values: dict[str, Any]) -> str:
@@ -166,7 +176,7 @@ def _render(env: SandboxedEnvironment, name: str, values: dict[str, Any]) -> str
             file, line = frames[-1].filename, frames[-1].lineno
         source = Path(file).read_text(encoding="utf-8").splitlines() if file and Path(file).is_file() else []
         where = f"{file or name}, line {line}" if line else str(file or name)
-        code = f" (in `{source[line - 1].strip()[:120]}`)" if line and 0 < line <= len(source) else ""
+        code = f" (in `{_around(source[line - 1].strip(), str(exc))}`)" if line and 0 < line <= len(source) else ""
         raise ZooError(
             f"delivery template {where}{code}: {first_line(exc)}: a record or plugin value it shows is "
             f"missing or of the wrong type; check the stage's record (`zoo runs --json`) or the "
@@ -174,17 +184,52 @@ def _render(env: SandboxedEnvironment, name: str, values: dict[str, Any]) -> str
         ) from None
 
 
+def _around(text: str, message: str, width: int = 100) -> str:
+    """``text`` cut to ``width`` characters around the last name the message quotes (the field that failed)."""
+    names = re.findall(r"'([^']+)'", message)
+    at = text.find(names[-1]) if names else -1
+    start = max(0, min(at - width // 2, len(text) - width)) if at >= 0 else 0
+    return ("..." if start else "") + text[start : start + width] + ("..." if start + width < len(text) else "")
+
+
 def _pictures(context: dict[str, Any], workdir: Path, folder: Path, write: bool) -> dict[str, str]:
-    """File names of the plot and the overlay the README shows (written next to it when ``write``)."""
+    """File names of the training plot and of an inference picture the README shows (written next to it when
+    ``write``): the plot from the train result's per-epoch history, the picture from the infer result's images."""
     names: dict[str, str] = {}
-    train = context["recorded"].get("train")
-    if train is not None and "metrics_file" in train.metrics:
+    train, infer = context["res"]["train"], context["res"]["infer"]
+    if isinstance(train, TrainResult) and train.history:
         target = folder / "training.png"
-        if training_plot(workdir / train.metrics["metrics_file"], target, write):
+        if training_plot(train.history, tuple(context["metrics"]), target, write):
             names["plot"] = target.name
-    overlays = sorted((workdir / "infer" / "overlays").glob("*.png")) if "infer" in context["recorded"] else []
-    if overlays:
-        names["overlay"] = "density_overlay.png"
+    pictures = sorted((workdir / infer.images).glob("*.png")) if isinstance(infer, InferResult) and infer.images else []
+    if pictures:
+        names["picture"] = "inference_example.png"
         if write:
-            atomic_copy(overlays[0], folder / names["overlay"])
+            atomic_copy(pictures[0], folder / names["picture"])
     return names
+
+
+def _metric_words(spec: ModelSpec, lang: str) -> dict[str, Any]:
+    """Template helpers that show metrics by their declared names: ``label(key)``, ``scores(mapping)`` and
+    ``directions()`` (each metric and whether higher or lower is better)."""
+
+    def label(key: str) -> str:
+        metric = spec.metric(key)
+        return metric.label(lang) if metric else key
+
+    def scores(values: dict[str, float]) -> str:
+        shown = []
+        for key, value in values.items():
+            metric = spec.metric(key)
+            shown.append(f"{label(key)} {metric.show(value) if metric else value}")
+        return ("，" if lang == "zh" else ", ").join(shown)
+
+    def directions() -> str:
+        """Every declared metric with its direction: ``MAE (lower is better), MSE (lower is better)``."""
+        better = {"higher": "越高越好", "lower": "越低越好"} if lang == "zh" else None
+        return ("，" if lang == "zh" else ", ").join(
+            f"{m.label(lang)}（{better[m.better]}）" if better else f"{m.label(lang)} ({m.better} is better)"
+            for m in spec.metrics
+        )
+
+    return {"label": label, "scores": scores, "directions": directions}

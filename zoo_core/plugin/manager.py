@@ -1,19 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The plugin manager facade: entry-point loading with fault isolation, model registry, hook calls.
+"""The plugin manager facade: the registries plugins fill (models, converters, checklist rules), who registered
+what, and the hook calls. A plugin's fault hurts that plugin only: a hook that raises, or registers something of
+the wrong type, is skipped with one warning naming the plugin; a plugin's rules judge its own models only (unless
+registered with ``scope="all"``).
 
 This module is the only code that touches ``pm.hook``.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
@@ -21,33 +21,15 @@ from ..checks import Rule
 from ..checks import builtin as builtin_checks
 from ..convert import Converter
 from ..convert import builtin as builtin_converters
+from ..docs.render import DocTemplates
 from ..errors import UsageError, ZooError, did_you_mean
+from ..hooks import NAME
 from ..model import ModelSpec
-from . import API_VERSION, ENTRY_POINT_GROUP, NAME, spec
+from . import spec
+from .loading import PluginFailure, find_plugins, strict
 
 BUILTIN_PLUGINS = {"zoo-converters": builtin_converters, "zoo-checks": builtin_checks}  # always loaded
-
-
-@dataclass(frozen=True)
-class PluginFailure:
-    name: str
-    distribution: str
-    reason: str
-
-
-def _norm(name: str) -> str:
-    """A plugin or distribution name compared the way pip compares names: any case, ``-`` ``_`` ``.`` alike."""
-    return re.sub(r"[-_.]+", "-", name.strip()).lower()
-
-
-def _disabled() -> dict[str, str]:
-    """Names listed in ZOO_DISABLE_PLUGINS (plugin or distribution names, as ``zoo plugins`` prints them)."""
-    listed = os.environ.get("ZOO_DISABLE_PLUGINS", "").split(",")
-    return {_norm(name): name.strip() for name in listed if name.strip()}
-
-
-def _strict() -> bool:
-    return os.environ.get("ZOO_STRICT_PLUGINS", "") not in ("", "0")
+T = TypeVar("T")
 
 
 def _default_warn(message: str) -> None:
@@ -55,17 +37,14 @@ def _default_warn(message: str) -> None:
 
 
 class PluginManager:
-    """Loads plugins and knows their models. ``warn`` receives one line per plugin that was skipped."""
+    """Loads plugins and knows what they registered. ``warn`` receives one line per plugin fault."""
 
     def __init__(self, warn: Callable[[str], None] = _default_warn) -> None:
         self._pm = pluggy.PluginManager(NAME)
         self._pm.add_hookspecs(spec)
         self._warn = warn
         self._dists: dict[str, str] = {}
-        self._models: dict[str, ModelSpec] | None = None
-        self._converters: dict[str, Converter] | None = None
-        self._rules: dict[str, Rule] | None = None
-        self._owners: dict[str, str] = {}  # model name -> plugin name
+        self._registries: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}  # hook -> (items, owner plugin)
         self.failures: list[PluginFailure] = []
         self.disabled: list[PluginFailure] = []
         for name, module in BUILTIN_PLUGINS.items():
@@ -73,66 +52,20 @@ class PluginManager:
 
     def _fail(self, name: str, dist: str, reason: str) -> None:
         message = f"plugin '{name}' from distribution '{dist}' was skipped: {reason}"
-        if _strict():
+        if strict():
             raise ZooError(f"{message} (ZOO_STRICT_PLUGINS is set)")
         self.failures.append(PluginFailure(name, dist, reason))
         self._warn(f"{message} (set ZOO_STRICT_PLUGINS=1 to make this fatal)")
 
     def load_entry_points(self) -> None:
-        disabled = _disabled()
-        matched: set[str] = set()
-        installed: list[str] = []
-        for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = ep.dist.name if ep.dist is not None else "(unknown distribution)"
-            installed.append(f"{ep.name} ({dist})")
-            hits = {_norm(ep.name), _norm(dist)} & set(disabled)
-            matched |= hits
-            if self._pm.has_plugin(ep.name):
-                continue
-            if hits:
-                self.disabled.append(PluginFailure(ep.name, dist, "disabled by ZOO_DISABLE_PLUGINS"))
-                continue
-            try:
-                module = ep.load()
-            except Exception as exc:  # noqa: BLE001 - a broken third-party plugin must not take the CLI down
-                self._fail(ep.name, dist, f"{type(exc).__name__}: {exc}")
-                continue
-            wanted = getattr(module, "ZOO_API_VERSION", API_VERSION)
-            if wanted != API_VERSION:
-                self._fail(
-                    ep.name,
-                    dist,
-                    f"written for zoo plugin API {wanted}, this zoo provides API "
-                    f"{API_VERSION}; install a release of the plugin made for API {API_VERSION}",
-                )
-                continue
-            self.register(module, ep.name, dist)
-        for key in sorted(set(disabled) - matched):
-            core = key in {_norm(name) for name in BUILTIN_PLUGINS}
-            self._warn(
-                f"ZOO_DISABLE_PLUGINS names '{disabled[key]}', "
-                + (
-                    "a part of zoo itself, which cannot be disabled"
-                    if core
-                    else "which matches no installed plugin or distribution "
-                    f"(installed: {', '.join(installed) or 'none'})"
-                )
-            )
-
-    def plugins(self) -> list[dict[str, Any]]:
-        """What ``zoo plugins`` shows: each loaded plugin with distribution, version, models and hooks."""
-        self.models()
-        rows = []
-        for name, plugin in self._pm.list_name_plugin():
-            dist = self._dists.get(name, "?")
-            try:
-                version = importlib_metadata.version(dist)
-            except (importlib_metadata.PackageNotFoundError, ValueError):
-                version = None
-            hooks = sorted(caller.name for caller in self._pm.get_hookcallers(plugin) or [])
-            models = sorted(m for m, owner in self._owners.items() if owner == name)
-            rows.append({"name": name, "distribution": dist, "version": version, "models": models, "hooks": hooks})
-        return rows
+        found = find_plugins(set(BUILTIN_PLUGINS), {name for name, _ in self._pm.list_name_plugin()})
+        for failure in found.failures:
+            self._fail(failure.name, failure.distribution, failure.reason)
+        self.disabled += found.disabled
+        for message in found.warnings:
+            self._warn(message)
+        for name, dist, module in found.modules:
+            self.register(module, name, dist)
 
     def register(self, plugin: ModuleType | object, name: str, distribution: str = "(registered in process)") -> None:
         try:
@@ -141,79 +74,105 @@ class PluginManager:
             self._fail(name, distribution, f"{type(exc).__name__}: {exc}")
             return
         self._dists[name] = distribution
-        self._models = self._converters = self._rules = None
+        self._registries.clear()
 
     def _describe(self, plugin: str) -> str:
         return f"{plugin} (distribution '{self._dists.get(plugin, '?')}')"
 
-    def _collect(self, hook: str, kind: type) -> list[tuple[str, Any]]:
-        """Call ``hook(register=...)`` of each plugin on its own; a plugin that raises or registers something
-        of the wrong type is skipped with a warning. Returns (plugin name, item) pairs."""
-        items = []
-        for impl in getattr(self._pm.hook, hook).get_hookimpls():  # in registration order
-            dist = self._dists.get(impl.plugin_name, "?")
-            registered: list[Any] = []
-            try:
-                impl.function(register=registered.append)
-            except ZooError as exc:
-                self._fail(impl.plugin_name, dist, str(exc))
-                continue
-            except Exception as exc:  # noqa: BLE001 - a plugin's hook may raise anything: it is skipped
-                self._fail(impl.plugin_name, dist, f"{type(exc).__name__}: {exc}")
-                continue
-            for item in registered:
-                if not isinstance(item, kind):
-                    self._fail(
-                        impl.plugin_name, dist, f"register() got {type(item).__name__}, expected {kind.__name__}"
-                    )
-                    continue
-                items.append((impl.plugin_name, item))
-        return items
+    def _call(self, impl: Any, hook: str, **kwargs: Any) -> tuple[bool, Any]:
+        """One plugin's ``hook``; one that raises is skipped with a warning naming the plugin."""
+        try:
+            return True, impl.function(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - a plugin's hook may raise anything: it is skipped
+            reason = str(exc) if isinstance(exc, ZooError) else f"{type(exc).__name__}: {exc}"
+            self._fail(impl.plugin_name, self._dists.get(impl.plugin_name, "?"), f"its {hook} hook: {reason}")
+            return False, None
 
-    def _unique(
-        self, items: list[tuple[str, Any]], what: str, key: str = "name"
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        """Items by name, and the plugin that registered each; a name registered twice is an error naming both."""
-        found: dict[str, Any] = {}
-        owners: dict[str, str] = {}
-        for owner, item in items:
-            name = getattr(item, key)
-            if name in found:
-                raise ZooError(
-                    f"{what} '{name}' is registered twice: by {self._describe(owners[name])} and by "
-                    f"{self._describe(owner)}; uninstall or disable one of them"
-                )
-            found[name] = item
-            owners[name] = owner
-        return found, owners
+    def _impls(self, hook: str) -> list[Any]:
+        return list(getattr(self._pm.hook, hook).get_hookimpls())  # in registration order
+
+    def _registry(self, hook: str, kind: type[T], what: str, key: str = "name") -> tuple[dict[str, T], dict[str, str]]:
+        """What the plugins register through ``hook(register=...)``, by ``key``, and the plugin that registered
+        each. Items of the wrong type are skipped with a warning; one key registered twice is an error naming both."""
+        if hook not in self._registries:
+            items: dict[str, Any] = {}
+            owners: dict[str, str] = {}
+            for impl in self._impls(hook):
+                plugin, registered = impl.plugin_name, list[Any]()
+                ok, _ = self._call(impl, hook, register=registered.append)
+                for item in registered if ok else []:
+                    if not isinstance(item, kind):
+                        dist = self._dists.get(plugin, "?")
+                        self._fail(plugin, dist, f"register() got {type(item).__name__}, expected {kind.__name__}")
+                        continue
+                    name = getattr(item, key)
+                    if name in items:
+                        raise ZooError(
+                            f"{what} '{name}' is registered twice: by {self._describe(owners[name])} and "
+                            f"by {self._describe(plugin)}; uninstall or disable one of them"
+                        )
+                    items[name], owners[name] = item, plugin
+            self._registries[hook] = (items, owners)
+        return self._registries[hook]
 
     def models(self) -> dict[str, ModelSpec]:
         """Every registered model by name; two plugins claiming one name is an error naming both."""
-        if self._models is None:
-            self._models, self._owners = self._unique(self._collect("zoo_register_models", ModelSpec), "model")
-        return self._models
-
-    def rules(self) -> dict[str, Rule]:
-        """Every registered release-checklist rule by id (zoo's own and the plugins')."""
-        if self._rules is None:
-            self._rules, _ = self._unique(self._collect("zoo_register_checks", Rule), "check rule", key="id")
-        return self._rules
+        return self._registry("zoo_register_models", ModelSpec, "model")[0]
 
     def converters(self) -> dict[str, Converter]:
         """Every registered converter by name (zoo's own and the plugins')."""
-        if self._converters is None:
-            self._converters, _ = self._unique(self._collect("zoo_register_converters", Converter), "converter")
-        return self._converters
+        return self._registry("zoo_register_converters", Converter, "converter")[0]
 
-    def doc_templates(self, model: ModelSpec) -> list[Any]:
-        """Template folders plugins give for ``model`` (zoo_doc_templates), in registration order."""
-        answers = self._pm.hook.zoo_doc_templates(model=model)
-        return [answer for answer in reversed(answers) if answer is not None]
+    def rules(self) -> dict[str, Rule]:
+        """Every registered release-checklist rule by id (zoo's own and the plugins')."""
+        return self._registry("zoo_register_checks", Rule, "check rule", key="id")[0]
+
+    def rules_for(self, model: ModelSpec) -> dict[str, Rule]:
+        """The rules that judge ``model``: zoo's own, those of the plugin that registered it, and those other
+        plugins registered with ``scope="all"``."""
+        rules, owners = self._registry("zoo_register_checks", Rule, "check rule", key="id")
+        mine = self.owner_name(model.name)
+        return {
+            rid: rule
+            for rid, rule in rules.items()
+            if owners[rid] in BUILTIN_PLUGINS or owners[rid] == mine or rule.scope == "all"
+        }
+
+    def foreign_rules(self, model: ModelSpec) -> dict[str, str]:
+        """Rules another plugin registered for every model (``scope="all"``) that judge ``model``: id -> plugin."""
+        rules, owners = self._registry("zoo_register_checks", Rule, "check rule", key="id")
+        mine = self.owner_name(model.name)
+        return {
+            rid: self._describe(owners[rid])
+            for rid, rule in rules.items()
+            if rule.scope == "all" and owners[rid] not in BUILTIN_PLUGINS and owners[rid] != mine
+        }
+
+    def doc_templates(self, model: ModelSpec) -> list[DocTemplates]:
+        """Template folders for ``model``: its spec's ``doc_templates`` first, then the plugins' answers to
+        ``zoo_doc_templates`` (a hook that raises or answers something else is skipped with a warning)."""
+        folders = [DocTemplates(model.doc_templates)] if model.doc_templates else []
+        for impl in reversed(self._impls("zoo_doc_templates")):
+            plugin = impl.plugin_name
+            ok, answer = self._call(impl, "zoo_doc_templates", model=model)
+            if not ok or answer is None:
+                continue
+            if not isinstance(answer, DocTemplates):
+                self._warn(
+                    f"plugin {self._describe(plugin)}: zoo_doc_templates answered {type(answer).__name__}, "
+                    f"not DocTemplates; ignored"
+                )
+                continue
+            folders.append(answer)
+        return folders
+
+    def owner_name(self, model: str) -> str:
+        self.models()
+        return self._registry("zoo_register_models", ModelSpec, "model")[1][model]
 
     def owner(self, model: str) -> str:
         """``plugin (distribution 'dist')`` of the plugin that registered ``model``."""
-        self.models()
-        return self._describe(self._owners[model])
+        return self._describe(self.owner_name(model))
 
     def get(self, name: str) -> ModelSpec:
         models = self.models()
@@ -221,11 +180,31 @@ class PluginManager:
             raise UsageError(f"unknown model '{name}'{did_you_mean(name, models)}")
         return models[name]
 
+    def plugins(self) -> list[dict[str, Any]]:
+        """What ``zoo plugins`` shows: each loaded plugin with distribution, version, models and hooks."""
+        owners = self._registry("zoo_register_models", ModelSpec, "model")[1]
+        rows = []
+        for name, plugin in self._pm.list_name_plugin():
+            dist = self._dists.get(name, "?")
+            try:
+                version = importlib_metadata.version(dist)
+            except (importlib_metadata.PackageNotFoundError, ValueError):
+                version = None
+            hooks = sorted(caller.name for caller in self._pm.get_hookcallers(plugin) or [])
+            models = sorted(m for m, owner in owners.items() if owner == name)
+            rows.append({"name": name, "distribution": dist, "version": version, "models": models, "hooks": hooks})
+        return rows
+
     def stage_finished(self, record: Any) -> None:
-        try:
-            self._pm.hook.zoo_stage_finished(record=record)
-        except Exception as exc:  # noqa: BLE001 - an observer must not fail the stage
-            self._warn(f"a zoo_stage_finished hook raised {type(exc).__name__}: {exc}")
+        """Tell the observers; one that raises is a warning, never a failed stage."""
+        for impl in self._impls("zoo_stage_finished"):
+            try:
+                impl.function(record=record)
+            except Exception as exc:  # noqa: BLE001 - an observer must not fail the stage
+                self._warn(
+                    f"plugin {self._describe(impl.plugin_name)}: its zoo_stage_finished hook raised "
+                    f"{type(exc).__name__}: {exc}"
+                )
 
 
 def default_manager() -> PluginManager:

@@ -1,58 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Framework set-up, in one place, before any framework is imported.
-
-MindSpore 2.10's oneDNN picks a reference convolution kernel on AVX-512 CPUs (60-90x slower than its AVX2 JIT
-kernel), so ``ONEDNN_MAX_CPU_ISA=AVX2`` is set before mindspore is imported on such CPUs, unless the user set it.
-Check the kernel with ``ONEDNN_VERBOSE=1``: ``jit_uni_ncsp:conv+ref:any`` (slow) vs ``x64:gemm:jit`` (fast).
-"""
+"""Frameworks and backends: MindSpore set-up (``mindspore_env``), inference backends, the ONNX channel-blocking
+rewrite, data-parallel launches on msrun. The ISA switch they rely on lives in :mod:`zoo_core.machine`."""
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
+from ..machine import ISA_VAR, apply_isa_switch, cpu_flags, isa_facts, proc_field
 
-ISA_VAR = "ONEDNN_MAX_CPU_ISA"
 FRAMEWORK_LOG = "zoo.framework"  # frameworks' own Python log lines go here; the runner sends them to the stage log
-_state: dict[str, str] = {}
 
-
-def proc_field(path: str, key: str) -> str | None:
-    """The value of the first ``key: value`` line of a /proc file (``/proc/cpuinfo``...); None if unreadable."""
-    try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(key):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def cpu_flags() -> set[str]:
-    return set((proc_field("/proc/cpuinfo", "flags") or "").split())
-
-
-def apply_isa_switch() -> None:
-    """Set ``ONEDNN_MAX_CPU_ISA=AVX2`` on AVX-512 CPUs if nobody set it and no framework is imported yet."""
-    if "isa_set_by" in _state:
-        return
-    if ISA_VAR in os.environ:
-        _state["isa_set_by"] = "user"
-    elif "mindspore" in sys.modules:
-        _state["isa_set_by"] = "none (mindspore was imported before zoo could set it)"
-    elif any(flag.startswith("avx512") for flag in cpu_flags()):
-        os.environ[ISA_VAR] = "AVX2"
-        _state["isa_set_by"] = "zoo"
-    else:
-        _state["isa_set_by"] = "none (CPU has no AVX-512)"
-
-
-def isa_facts() -> dict[str, str]:
-    """What the run record says about instruction-set switches."""
-    flags = cpu_flags()
-    return {
-        ISA_VAR: os.environ.get(ISA_VAR, "(unset)"),
-        "set_by": _state.get("isa_set_by", "not applied"),
-        "cpu_avx512": "yes" if any(f.startswith("avx512") for f in flags) else "no",
-        "cpu_avx2": "yes" if "avx2" in flags else "no",
-    }
+__all__ = ["FRAMEWORK_LOG", "ISA_VAR", "apply_isa_switch", "cpu_flags", "isa_facts", "proc_field"]

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Data-parallel stages on MindSpore's own launcher, msrun: one host or several.
 
-The runner writes a job file; ``msrun`` starts the workers (``runtime/worker.py``), each runs the stage function
+The runner writes a job file; ``msrun`` starts the workers (``zoo_core/worker.py``), each runs the stage function
 with its rank; rank 0 writes the stage's results for the runner, which writes the one run record. A worker that
 fails, or is killed, leaves a marker file, and the launcher stops the whole job at once with that worker's last
 log lines. msrun and the workers die with the ``zoo`` process that started them.
@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import UsageError, ZooError
 from ..interrupts import child_setup
 
-WORKER = Path(__file__).with_name("worker.py")
+WORKER = Path(__file__).parents[1] / "worker.py"  # the entry point msrun starts (zoo_core/worker.py)
 
 
 @dataclass(frozen=True)

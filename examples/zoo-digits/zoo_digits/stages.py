@@ -1,47 +1,60 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The stages of the digits example, written against zoo's public API only."""
+"""The stages of the digits example up to export, written against zoo's public API only. Training, checkpoints,
+resume and fine-tuning are zoo's training helper's; the convert stage is the core's."""
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
+from collections import Counter
 
-import cv2
 import numpy as np
 
 from zoo_core import (
-    ConvertJob,
+    ArrayBatches,
+    Baseline,
+    DatasetResult,
+    EvalResult,
+    ExportedFile,
+    ExportResult,
+    NetworkResult,
     StageContext,
-    ZooError,
+    TensorSpec,
+    Text,
+    Training,
+    TrainResult,
     atomic_dir,
-    atomic_path,
     atomic_write_csv,
-    convert_all,
     file_parity,
     load_mindspore,
-    open_backend,
-    progress,
+    load_weights,
+    train,
+    trained_checkpoint,
 )
 
 from .glyphs import SIDE, make
 
+SPLITS = ("train", "val", "test")
 
-def run_dataset(ctx: StageContext) -> None:
+
+def run_dataset(ctx: StageContext) -> DatasetResult:
     cfg = ctx.config
+    counts = {"train": cfg.train_images, "val": cfg.val_images, "test": cfg.test_images}
     with atomic_dir(ctx.stage_dir / "prepared") as tmp:
-        for split, count, seed in (
-            ("train", cfg.train_images, cfg.data_seed),
-            ("test", cfg.test_images, cfg.data_seed + 1),
-        ):
-            images, labels = make(count, seed)
+        for offset, split in enumerate(SPLITS):
+            images, labels = make(counts[split], cfg.data_seed + offset)
             np.savez(tmp / f"{split}.npz", images=images, labels=labels)
-    ctx.output(ctx.stage_dir / "prepared")
-    ctx.metrics.update(
-        {"source_kind": "synthetic", "train_images": cfg.train_images, "test_images": cfg.test_images, "classes": 10}
+    prepared = ctx.output(ctx.stage_dir / "prepared")
+    return DatasetResult(
+        source=ctx.rel(prepared),
+        synthetic=True,
+        layout="generated glyphs",
+        splits=counts,
+        prepared=ctx.rel(prepared),
+        facts={"classes": 10},
     )
 
 
-def network(ms, seed: int):
+def build(seed: int):
+    ms = load_mindspore()
     ms.set_seed(seed)
     nn = ms.nn
     return nn.SequentialCell(
@@ -58,137 +71,96 @@ def network(ms, seed: int):
     )
 
 
-def parameters(net) -> int:
-    return int(sum(np.prod(p.shape) for p in net.get_parameters()))
+def run_network(ctx: StageContext) -> NetworkResult:
+    net = build(ctx.config.seed)
+    return NetworkResult(parameters=int(sum(np.prod(p.shape) for p in net.get_parameters())))
 
 
-def run_network(ctx: StageContext) -> None:
-    ctx.metrics["parameters"] = parameters(network(load_mindspore(), ctx.config.seed))
-
-
-def _load(ctx: StageContext, split: str) -> tuple[np.ndarray, np.ndarray]:
+def load_split(ctx: StageContext, split: str) -> tuple[np.ndarray, np.ndarray]:
     with np.load(ctx.input(ctx.workdir / "dataset" / "prepared" / f"{split}.npz")) as data:
         return (data["images"][:, None].astype(np.float32) / 255.0), data["labels"]
 
 
-def run_train(ctx: StageContext) -> None:
+def predict(net, x: np.ndarray) -> np.ndarray:
+    ms = load_mindspore()
+    return np.concatenate([net(ms.Tensor(x[i : i + 256])).asnumpy().argmax(1) for i in range(0, len(x), 256)])
+
+
+def run_train(ctx: StageContext) -> TrainResult:
     cfg, ms = ctx.config, load_mindspore()
-    x, y = _load(ctx, "train")
-    net = network(ms, cfg.seed)
-    loss = ms.nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
-    step = ms.nn.TrainOneStepCell(ms.nn.WithLossCell(net, loss), ms.nn.Adam(net.trainable_params(), cfg.lr))
-    step.set_train()
-    batches = max(1, len(x) // cfg.batch_size)
-    times, losses, start = [], [], time.perf_counter()
-    for epoch in range(1, cfg.epochs + 1):
-        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(x))
-        for b in progress(range(batches), batches, f"epoch {epoch}"):
-            index = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-            tick = time.perf_counter()
-            losses.append(float(step(ms.Tensor(x[index]), ms.Tensor(y[index])).asnumpy()))
-            times.append(time.perf_counter() - tick)
-        ctx.log.info(f"epoch {epoch}/{cfg.epochs}: loss {np.mean(losses[-batches:]):.4f}")
-    checkpoint = ctx.stage_dir / "digits.ckpt"
-    with atomic_path(checkpoint, suffix=".ckpt") as tmp:
-        ms.save_checkpoint(net, str(tmp))
-    ctx.output(checkpoint)
-    ctx.metrics.update(
-        {
-            "final_loss": float(np.mean(losses[-batches:])),
-            "ms_per_step": round(1000 * float(np.median(times[1:])), 3),
-            "workers": 1,
-            "train_time_s": round(time.perf_counter() - start, 3),
-            "parameters": parameters(net),
-            "optimizer": "Adam",
-            "loss_function": "SoftmaxCrossEntropyWithLogits",
-            "best_checkpoint": str(checkpoint.relative_to(ctx.workdir)),
-            "checkpoint_bytes": checkpoint.stat().st_size,
-        }
+    x, y = load_split(ctx, "train")
+    val_x, val_y = load_split(ctx, "val")
+    return train(
+        ctx,
+        Training(
+            network=build(cfg.seed),
+            optimizer=lambda params: ms.nn.Adam(params, cfg.lr),
+            batches=ArrayBatches((x, y), cfg.batch_size, cfg.seed),
+            loss_fn=ms.nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean"),
+            loss_name="SoftmaxCrossEntropyWithLogits",
+            validate=lambda net: {"top1_accuracy": round(float((predict(net, val_x) == val_y).mean()), 4)},
+        ),
     )
 
 
-def _trained(ctx: StageContext, ms):
-    net = network(ms, ctx.config.seed)
-    checkpoint = ctx.workdir / ctx.latest("train").metrics["best_checkpoint"]
-    ms.load_param_into_net(net, ms.load_checkpoint(str(ctx.input(checkpoint))), strict_load=True)
-    return net
+def _trained(ctx: StageContext):
+    checkpoint = trained_checkpoint(ctx)
+    net = build(ctx.config.seed)
+    load_weights(net, checkpoint)
+    net.set_train(False)
+    return net, checkpoint
 
 
-def run_eval(ctx: StageContext) -> None:
+def run_eval(ctx: StageContext) -> EvalResult:
+    net, checkpoint = _trained(ctx)
+    x, y = load_split(ctx, "test")
+    predicted = predict(net, x)
+    rows = zip(range(len(y)), y, predicted, strict=True)
+    table = atomic_write_csv(ctx.stage_dir / "predictions.csv", ["sample", "digit", "predicted"], rows)
+    common, _ = Counter(load_split(ctx, "train")[1].tolist()).most_common(1)[0]
+    return EvalResult(
+        scores={"top1_accuracy": round(float((predicted == y).mean()), 4)},
+        samples=len(y),
+        checkpoint=ctx.rel(checkpoint),
+        baseline=Baseline(
+            description=Text(
+                en=f"always answering {common}, the commonest training digit", zh=f"总是回答训练集最常见的数字 {common}"
+            ),
+            scores={"top1_accuracy": round(float((y == common).mean()), 4)},
+        ),
+        predictions=ctx.rel(ctx.output(table)),
+    )
+
+
+def run_export(ctx: StageContext) -> ExportResult:
     ms = load_mindspore()
-    net = _trained(ctx, ms)
-    x, y = _load(ctx, "test")
-    predicted = net(ms.Tensor(x)).asnumpy().argmax(1)
-    ctx.metrics.update({"scores": {"top1_accuracy": round(float((predicted == y).mean()), 4)}, "samples": len(x)})
-
-
-def run_export(ctx: StageContext) -> None:
-    ms = load_mindspore()
-    net = _trained(ctx, ms)
-    sample = _load(ctx, "test")[0][:1]
+    net, checkpoint = _trained(ctx)
+    sample = load_split(ctx, "test")[0][:1]
     expected = net(ms.Tensor(sample)).asnumpy()
     folder = ctx.stage_dir / "model"
+    names = {"digits.mindir": False, "digits.onnx": False, "digits_dynamic.mindir": True}
     with atomic_dir(folder) as tmp:
         for fmt in ("MINDIR", "ONNX"):
             ms.export(net, ms.Tensor(sample), file_name=str(tmp / "digits"), file_format=fmt)
+        dynamic = ms.Tensor(shape=[None, 1, SIDE, SIDE], dtype=ms.float32)
+        ms.export(net, dynamic, file_name=str(tmp / "digits_dynamic"), file_format="MINDIR")
         np.savez(tmp / "sample.npz", input=sample, expected=expected)
-    files = {fmt: folder / f"digits.{fmt}" for fmt in ("mindir", "onnx")}
-    ctx.outputs.extend(files.values())
-    ctx.metrics.update(
-        {
-            "formats": {fmt: str(p.relative_to(ctx.workdir)) for fmt, p in files.items()},
-            "sizes": {fmt: p.stat().st_size for fmt, p in files.items()},
-            "parity": {fmt: file_parity(p, sample, expected) for fmt, p in files.items()},
-            "skipped": {"air": "AIR export needs MindSpore's Ascend backend"},
-            "input_shape": [1, 1, SIDE, SIDE],
-            "input_name": "x",
-            "sample": str((folder / "sample.npz").relative_to(ctx.workdir)),
-        }
+        parity = {name: file_parity(tmp / name, sample, expected) for name in names}
+    files = [
+        ExportedFile(
+            format=name.rsplit(".", 1)[1],
+            path=ctx.rel(ctx.output(folder / name)),
+            size=(folder / name).stat().st_size,
+            dynamic=is_dynamic,
+            parity=parity[name],
+        )
+        for name, is_dynamic in names.items()
+    ]
+    return ExportResult(
+        input=TensorSpec(name="x", shape=[1, 1, SIDE, SIDE], dynamic_axes={0: "batch"}),
+        files=files,
+        skipped={"air": "AIR export needs MindSpore's Ascend backend"},
+        sample=ctx.rel(ctx.output(folder / "sample.npz")),
+        checkpoint=ctx.rel(checkpoint),
+        device=ms.get_context("device_target"),
     )
-
-
-def run_convert(ctx: StageContext) -> None:
-    export = ctx.latest("export").metrics
-    with np.load(ctx.workdir / export["sample"]) as sample:
-        reference = (sample["input"], sample["expected"])
-    out = ctx.stage_dir / "models"
-    out.mkdir(parents=True, exist_ok=True)
-    convert_all(
-        ctx,
-        {fmt: ctx.workdir / p for fmt, p in export["formats"].items()},
-        lambda source: ConvertJob(source, out, "digits", "x", (1, 1, SIDE, SIDE), sample=reference),
-    )
-
-
-def _images(folder: Path, ctx: StageContext) -> tuple[list[str], np.ndarray]:
-    names, images = [], []
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        if image is None:
-            ctx.warn(f"skipped {path}: not a readable image")
-            continue
-        names.append(path.name)
-        images.append(cv2.resize(image, (SIDE, SIDE), interpolation=cv2.INTER_AREA))
-    if not images:
-        raise ZooError(f"{folder}: no readable images")
-    return names, np.stack(images)[:, None].astype(np.float32) / 255.0
-
-
-def run_infer(ctx: StageContext) -> None:
-    """Read the digit in each image of ``--data FOLDER`` (white on black), or of the test split."""
-    export = ctx.latest("export")
-    fmt = "onnx" if ctx.config.backend == "onnxruntime" else "mindir"
-    predict = open_backend(ctx.config.backend, ctx.input(ctx.workdir / export.metrics["formats"][fmt], record=export))
-    if ctx.data is not None:
-        names, x = _images(Path(ctx.data), ctx)
-        y = None
-    else:
-        x, y = _load(ctx, "test")
-        names = [f"test_{i}" for i in range(len(x))]
-    tick = time.perf_counter()
-    digits = np.array([int(predict(x[i : i + 1]).argmax()) for i in range(len(x))])
-    seconds = (time.perf_counter() - tick) / len(x)
-    ctx.output(atomic_write_csv(ctx.stage_dir / "predictions.csv", ["image", "digit"], zip(names, digits, strict=True)))
-    ctx.metrics.update({"backend": ctx.config.backend, "samples": len(x), "seconds_per_image": round(seconds, 6)})
-    if y is not None:
-        ctx.metrics["scores"] = {"top1_accuracy": round(float((digits == y).mean()), 4)}

@@ -21,6 +21,11 @@ from pathlib import Path
 
 CHILD = "ZOO_WORKER_CHILD"
 
+# Started as a script, this file's folder is sys.path[0]: zoo_core's own modules (context.py, results.py, ...)
+# would then shadow top-level modules of the same name that MindSpore and its dependencies import.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
 
 def _mark(job: dict, rank: object, message: str) -> None:
     markers = Path(job["markers"])
@@ -67,10 +72,9 @@ def work(job_file: str) -> int:
     job = json.loads(Path(job_file).read_text())
     rank = os.environ.get("RANK_ID", 0)
     try:
+        from zoo_core.context import make_context
         from zoo_core.io import atomic_write_json
-        from zoo_core.model import StageContext
         from zoo_core.plugin.manager import default_manager
-        from zoo_core.records import RecordStore
         from zoo_core.runtime.mindspore_env import load_mindspore
 
         ms = load_mindspore()
@@ -86,22 +90,24 @@ def work(job_file: str) -> int:
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         workdir = Path(job["workdir"])
-        ctx = StageContext(
-            model=spec,
-            stage=job["stage"],
-            config=spec.config_cls.model_validate(job["config"]),
-            workdir=workdir,
-            records=RecordStore(workdir),
-            log=log,
+        config = spec.config_cls.model_validate(job["config"])
+        ctx = make_context(
+            spec,
+            job["stage"],
+            config,
+            workdir,
+            log,
             data=Path(job["data"]) if job.get("data") else None,
             resume=job["resume"],
             rank=rank,
             workers=size,
             on_checkpoint=lambda path: atomic_write_json(job["checkpoint"], str(path)),
         )
-        spec.stages[job["stage"]](ctx)
+        returned = spec.stage_function(job["stage"])(ctx)
+        result = returned if returned is not None else ctx.result
         if rank == 0:
-            result = {
+            report = {
+                "result": result.model_dump(mode="json") if result is not None else None,
                 "metrics": ctx.metrics,
                 "inputs": [str(p) for p in ctx.inputs],
                 "outputs": [str(p) for p in ctx.outputs],
@@ -109,7 +115,7 @@ def work(job_file: str) -> int:
                 "needs": ctx.needs,
                 "data": str(ctx.data) if ctx.data else None,
             }
-            atomic_write_json(job["result"], result)
+            atomic_write_json(job["result"], report)
         return 0
     except BaseException as exc:  # noqa: BLE001 - tell the launcher at once, so the other workers do not wait forever
         traceback.print_exc()
