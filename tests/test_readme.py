@@ -42,10 +42,38 @@ def test_every_hook_is_in_the_plugin_author_guide():
         assert f"### `{name}(" in guide, f"hook {name} is not documented in docs/plugins.md"
 
 
-def test_the_guide_lists_the_record_contract():
-    from zoo_core.records import DOC_METRICS
+GUIDE = (ROOT / "docs" / "plugins.md").read_text()
 
-    guide = (ROOT / "docs" / "plugins.md").read_text()
-    for stage, keys in DOC_METRICS.items():
-        line = next(row for row in guide.splitlines() if row.startswith(f"| {stage} |"))
-        assert all(f"`{key}`" in line for key in keys), stage
+
+def _section(heading: str) -> str:
+    start = GUIDE.index(f"### `{heading}`\n")
+    return GUIDE[start : GUIDE.find("\n### ", start + 1)]
+
+
+def _exists(reference: str) -> bool:
+    """``tests/test_x.py::test_name`` names a test function of this suite."""
+    path, _, name = reference.partition("::")
+    return (ROOT / path).is_file() and f"def {name}(" in (ROOT / path).read_text()
+
+
+def test_the_guide_documents_every_typed_result_with_its_fields_and_a_test():
+    from zoo_core.results import RESULT_TYPES
+
+    for result in RESULT_TYPES.values():
+        section = _section(result.__name__)
+        missing = [f for f in result.model_fields if f != "stage" and f"`{f}`" not in section]
+        assert not missing, f"{result.__name__}: fields {missing} are not in docs/plugins.md"
+        references = re.findall(r"Checked by\s+`([^`]+)`", section)
+        assert references and all(_exists(r) for r in references), (result.__name__, references)
+
+
+def test_the_guide_documents_every_capability_and_metric_field_with_a_test():
+    from zoo_core.model import CAPABILITIES
+    from zoo_core.results import Metric
+
+    for capability in CAPABILITIES:
+        row = next(line for line in GUIDE.splitlines() if line.startswith(f"| `{capability}` |"))
+        reference = row.rstrip(" |").rsplit("`", 2)[-2]
+        assert _exists(reference), (capability, reference)
+    assert all(f"`{name}`" in GUIDE or f"{name}=" in GUIDE for name in Metric.model_fields)
+    assert _exists("tests/test_contract.py::test_the_train_result_and_plot_follow_the_declared_metrics")
