@@ -22,10 +22,10 @@ SIDE = 256
 
 
 def mindspore_step(batch: int, optimizer: str, plain_pool: bool = False):
-    """One training step of zoo's MCNN; ``plain_pool``: with ``nn.MaxPool2d`` instead of zoo's training pool."""
+    """One training step of zoo's MCNN, the cell zoo's training helper trains (MindSpore's ``Model`` over the
+    network, MSE loss and optimizer); ``plain_pool``: with ``nn.MaxPool2d`` instead of zoo's training pool."""
     from zoo_core import load_mindspore
     from zoo_mcnn.network import build_network
-    from zoo_mcnn.train import _train_cell
 
     ms = load_mindspore()
     net = build_network(1)
@@ -37,7 +37,8 @@ def mindspore_step(batch: int, optimizer: str, plain_pool: bool = False):
         if optimizer == "sgd"
         else ms.nn.Adam(net.trainable_params(), learning_rate=1e-4)
     )
-    cell = _train_cell(net, opt, "O0")
+    cell = ms.train.Model(net, ms.nn.MSELoss(), opt, amp_level="O0").train_network
+    cell.set_train()
     rng = np.random.default_rng(0)
     x = ms.Tensor(rng.uniform(0, 255, (batch, 1, SIDE, SIDE)).astype(np.float32))
     y = ms.Tensor(rng.uniform(0, 0.01, (batch, 1, SIDE // 4, SIDE // 4)).astype(np.float32))
@@ -90,20 +91,23 @@ def torch_step(batch: int, optimizer: str):
 
 
 def feed_rate(batch: int, steps: int = 200) -> float:
-    """Batches per second the training loop's feed makes (shuffled indexing of the patch arrays, float32
-    conversion, tensor creation), on arrays shaped like the default preset's (2430 patches of 256x256)."""
-    from zoo_core import load_mindspore
+    """Batches per second the training helper's feed makes (MindSpore's GeneratorDataset over ArrayBatches:
+    shuffled indexing of the patch arrays, float32 conversion, tensors), on arrays shaped like the default
+    preset's (2430 patches of 256x256)."""
+    from zoo_core import ArrayBatches
+    from zoo_core.training import epoch_dataset
 
-    ms = load_mindspore()
     rng = np.random.default_rng(0)
     images = rng.integers(0, 255, (2430, SIDE, SIDE), dtype=np.uint8)
     densities = rng.random((2430, SIDE // 4, SIDE // 4), dtype=np.float32)
-    order = rng.permutation(len(images))
+
+    def prepare(arrays):
+        return arrays[0][:, None].astype(np.float32), arrays[1][:, None]
+
+    feed = epoch_dataset(ArrayBatches((images, densities), batch, 0, prepare), 1).create_tuple_iterator(num_epochs=1)
     start = time.perf_counter()
-    for b in range(steps):
-        index = np.sort(order[(b * batch) % 2400 : (b * batch) % 2400 + batch])
-        ms.Tensor(images[index][:, None].astype(np.float32))
-        ms.Tensor(densities[index][:, None])
+    for _, _ in zip(range(steps), feed, strict=False):
+        pass
     return steps / (time.perf_counter() - start)
 
 
@@ -115,7 +119,7 @@ def train_peak_rss(images: int) -> tuple[float, int]:
         zoo_peak_rss("run", "mcnn", "--stage", "dataset", *settings, "--workdir", tmp)
         peak = zoo_peak_rss("run", "mcnn", "--stage", "train", *settings, "--workdir", tmp)
         records = sorted(Path(tmp, "records").glob("*-dataset.json"))
-        patches = json.loads(records[-1].read_text())["metrics"]["train_patches"]
+        patches = json.loads(records[-1].read_text())["result"]["facts"]["train_patches"]
     return peak, patches
 
 
