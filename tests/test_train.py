@@ -73,6 +73,11 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, cli, m
     assert again.result.epochs_run == 0
     keys = ("final_loss", "history", "best_epoch", "best_checkpoint")
     assert again.result.model_dump(include=set(keys)) == record.result.model_dump(include=set(keys))
+    code, out, err = cli(
+        "run", "mcnn", "--stage", "train", *SMOKE, "--set", "epochs=2", "--workdir", broken, "--resume"
+    )
+    assert code == 0 and "nothing to do: trained 3 of 2 epochs" in out  # epochs lowered: nothing run, none negative
+    assert RecordStore(tmp_path / "broken").latest("train").result.epochs_run == 0
 
 
 def test_fine_tune_from_a_checkpoint_and_keep_max(tmp_path, cli):

@@ -62,7 +62,7 @@ def summary(
     pretrained = getattr(cfg, "pretrained", None)
     return TrainResult(
         epochs=cfg.epochs,
-        epochs_run=cfg.epochs - start + 1,
+        epochs_run=max(0, cfg.epochs - start + 1),  # 0: every epoch was done (or epochs was lowered)
         steps_per_epoch=len(training.batches),
         batch_size=cfg.batch_size,
         workers=ctx.workers,
