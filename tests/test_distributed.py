@@ -174,25 +174,19 @@ def _child_of(pid: int) -> int:
     return int((Path(f"/proc/{pid}/task/{pid}/children").read_text().split() or ["0"])[0])
 
 
+def _start_long_training(workdir: Path, log: Path):
+    """`zoo run mcnn --stage train` on 2 workers for far more epochs than a test waits for."""
+    return start_zoo(
+        "run", "mcnn", "--stage", "train", "--preset", "smoke", "--set", "epochs=400", "--workers", "2",
+        "--workdir", str(workdir), log=log,
+    )  # fmt: skip
+
+
 def test_a_worker_killed_by_a_signal_is_reported_at_once_with_its_rank(copy, tmp_path):
     """Without zoo's supervisor msrun notices a SIGKILLed worker only when its scheduler times out (~40 s);
     the report names the rank and the signal, and no process of the job is left."""
     log = tmp_path / "train.log"
-    train = start_zoo(
-        "run",
-        "mcnn",
-        "--stage",
-        "train",
-        "--preset",
-        "smoke",
-        "--set",
-        "epochs=400",
-        "--workers",
-        "2",
-        "--workdir",
-        str(copy),
-        log=log,
-    )
+    train = _start_long_training(copy, log)
     wait_for(lambda: "Train epoch: [3/400]" in log.read_text(), process=train)
     groups = _worker_groups(copy)
     assert len(groups) == 2
@@ -208,21 +202,7 @@ def test_a_worker_killed_by_a_signal_is_reported_at_once_with_its_rank(copy, tmp
 
 def test_ctrl_c_stops_every_worker_and_records_the_interruption(copy, tmp_path):
     log = tmp_path / "train.log"
-    train = start_zoo(
-        "run",
-        "mcnn",
-        "--stage",
-        "train",
-        "--preset",
-        "smoke",
-        "--set",
-        "epochs=400",
-        "--workers",
-        "2",
-        "--workdir",
-        str(copy),
-        log=log,
-    )
+    train = _start_long_training(copy, log)
     wait_for(lambda: "Test epoch: 3," in log.read_text(), process=train)
     groups = _worker_groups(copy)
     train.send_signal(signal.SIGINT)

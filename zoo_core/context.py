@@ -67,6 +67,19 @@ class StageContext:
             )
         return record
 
+    def latest_result(self, stage: str) -> tuple[Any, RunRecord]:
+        """The typed result of the newest successful run of ``stage`` (``zoo_core.results``), with its record; a
+        clear error when there is no such run or it recorded no result."""
+        from .results import RESULT_TYPES
+
+        record = self.latest(stage)
+        if not isinstance(record.result, RESULT_TYPES[stage]):
+            raise ZooError(
+                f"the {stage} run {record.run_id} recorded no typed result: run `zoo run {self.model.name} "
+                f"--stage {stage}` again"
+            )
+        return record.result, record
+
     def input(self, path: str | Path, record: RunRecord | None = None) -> Path:
         """Note that the stage reads ``path``, after checking it is what the run that wrote it recorded.
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from .context import StageContext
-from .convert.stage import latest_export
 from .errors import ZooError
 from .runtime.backends import FORMATS, Predictor, open_backend
 
@@ -20,7 +19,7 @@ def inference_model(ctx: StageContext) -> tuple[Path, Predictor]:
     if getattr(cfg, "infer_model", None):
         path = ctx.input(cfg.infer_model)
     else:
-        export, record = latest_export(ctx)
+        export, record = ctx.latest_result("export")
         exported = export.file(FORMATS[backend], dynamic=True)
         if exported is None:
             raise ZooError(

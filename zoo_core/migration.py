@@ -2,7 +2,7 @@
 """Records of schema version 1 (plugin API 1) read as version 2: their ``metrics`` dict, which stages filled by
 naming convention, becomes the typed ``result`` (:mod:`zoo_core.results`). The metrics stay as they were.
 
-Version-1 conventions: eval/infer ``scores`` with display-cased keys ({"MAE": 6.1}), an eval ``baseline`` dict
+Version-1 conventions: eval/infer ``scores`` with display-cased keys ({"Accuracy": 0.93}), an eval ``baseline`` dict
 with a ``name``, export ``formats`` / ``sizes`` / ``parity`` keyed by format with a ``_dynamic`` suffix, and a
 train ``metrics_file`` whose ``{"type": "epoch"}`` lines hold ``val_<metric>`` values.
 """

@@ -142,6 +142,12 @@ class ModelSpec:
     def metric(self, key: str) -> Metric | None:
         return next((m for m in self.metrics if m.key == key), None)
 
+    def show_scores(self, scores: Mapping[str, float], lang: str = "en") -> str:
+        """``Accuracy 0.9312, CER (%) 1.41``: each score under its declared name (in ``lang``) and digits; a key the
+        model does not declare as it is."""
+        shown = [f"{m.label(lang)} {m.show(v)}" if (m := self.metric(k)) else f"{k} {v}" for k, v in scores.items()]
+        return ("，" if lang == "zh" else ", ").join(shown)
+
     def stage_function(self, stage: str) -> StageFn:
         """The function of ``stage``, imported now if it was given as ``"module:function"``."""
         target = self.stages[stage]

@@ -95,6 +95,16 @@ def bad_numbers(metrics: Any, prefix: str = "") -> list[str]:
     return []
 
 
+def refuse_non_finite(stage: str, values: Any, what: str) -> None:
+    """A ZooError naming the first NaN or infinite numbers in ``values`` (the stage's ``what``), if there are any."""
+    bad = bad_numbers(values)
+    if bad:
+        raise ZooError(
+            f"{stage} produced non-finite {what} ({', '.join(bad[:3])}): a damaged model or input, or a diverged "
+            f"training; the run is not kept as a success"
+        )
+
+
 def checked_result(spec: ModelSpec, stage: str, result: Any) -> StageResult:
     """The stage's typed result, or a ZooError saying what is wrong with it (a plugin's mistake, named)."""
     expected = RESULT_TYPES[stage]
@@ -118,12 +128,7 @@ def checked_result(spec: ModelSpec, stage: str, result: Any) -> StageResult:
             f"model '{spec.name}': the {stage} result names metrics it does not declare "
             f"({', '.join(sorted(named - declared))}); declared: {', '.join(sorted(declared)) or 'none'}"
         )
-    bad = bad_numbers(result.model_dump())
-    if bad:
-        raise ZooError(
-            f"{stage} produced non-finite numbers ({', '.join(bad[:3])}): a damaged model or input, or "
-            f"a diverged training; the run is not kept as a success"
-        )
+    refuse_non_finite(stage, result.model_dump(), "numbers")
     return result  # type: ignore[return-value]
 
 

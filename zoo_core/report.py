@@ -14,22 +14,13 @@ from .records import RunRecord
 from .results import ConvertResult, DatasetResult, ExportResult, NetworkResult, TrainResult
 
 
-def scores_text(spec: ModelSpec | None, scores: dict[str, float]) -> str:
-    """``MAE 6.062, MSE 11.2``: each score under its declared name and digits."""
-    shown = []
-    for key, value in scores.items():
-        metric = spec.metric(key) if spec is not None else None
-        shown.append(f"{metric.label('en')} {metric.show(value)}" if metric else f"{key} {value}")
-    return ", ".join(shown)
-
-
-def summary(record: RunRecord, spec: ModelSpec | None) -> str:
+def summary(record: RunRecord, spec: ModelSpec) -> str:
     """What a run handed on, in a few words (its numeric metrics for a record without a typed result)."""
     result = record.result
     if isinstance(result, TrainResult):
         best = result.history[result.best_epoch - 1].metrics if 0 < result.best_epoch <= len(result.history) else {}
         return f"{result.epochs_run} epoch(s), best epoch {result.best_epoch}" + (
-            f" ({scores_text(spec, best)})" if best else ""
+            f" ({spec.show_scores(best)})" if best else ""
         )
     if isinstance(result, DatasetResult):
         return ", ".join(f"{split} {count}" for split, count in result.splits.items())
@@ -41,7 +32,7 @@ def summary(record: RunRecord, spec: ModelSpec | None) -> str:
         return ", ".join(f"{c.converter} {c.status}" for c in result.conversions)
     scores = getattr(result, "scores", None)
     if scores:
-        return f"{scores_text(spec, scores)} on {getattr(result, 'samples', '?')} samples"
+        return f"{spec.show_scores(scores)} on {getattr(result, 'samples', '?')} samples"
     return ", ".join(f"{k}={v}" for k, v in record.metrics.items() if isinstance(v, (int, float)))
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from .config import ModelConfig
 from .context import StageContext, make_context
-from .errors import DiskFull, UsageError, ZooError
+from .errors import DiskFull, UsageError
 from .interrupts import deferred
 from .machine import Environment
 from .model import ModelSpec
-from .outcomes import Ending, append_line, bad_numbers, checked_result, close_logger, ending, stage_logger
+from .outcomes import Ending, append_line, checked_result, close_logger, ending, refuse_non_finite, stage_logger
 from .planning import Plan, add_prerequisites, check_capabilities, parse_stages, stage_fingerprint
 from .records import Artifact, RecordStore, RunRecord, Status, shown_path
 from .results import STAGE_RESULT, StageResult
@@ -223,12 +223,7 @@ class Runner:
                 returned = self._distributed(ctx)
             else:
                 returned = self.spec.stage_function(stage)(ctx)
-            bad = bad_numbers(ctx.metrics)
-            if bad:
-                raise ZooError(
-                    f"{stage} produced non-finite metrics ({', '.join(bad[:3])}): a damaged model or "
-                    f"input, or a diverged training; the run is not kept as a success"
-                )
+            refuse_non_finite(stage, ctx.metrics, "metrics")
             if recorded:
                 ctx.result = checked_result(self.spec, stage, returned if returned is not None else ctx.result)
             if ctx.needs:

@@ -38,16 +38,12 @@ def load_images(paths: list[Path]) -> list[Image]:
 
 
 def evaluate_images(net, images: list[Image]) -> tuple[float, float, list[tuple[str, float, float]]]:
-    """Whole images at native size, batch 1, in inference mode. Returns MAE, MSE and (name, truth, predicted)."""
+    """Whole images at native size, batch 1, with ``net`` in inference mode (a new network is; the training helper
+    switches it for validation). Returns MAE, MSE and (name, truth, predicted)."""
     rows = []
-    training = net.training
-    net.set_train(False)
-    try:
-        for name, image, count in progress(images, len(images), "evaluating"):
-            density = net(ms.Tensor(image[None, None].astype(np.float32))).asnumpy()
-            rows.append((name, count, float(density.astype(np.float64).sum())))  # FP16 under mixed precision
-    finally:
-        net.set_train(training)
+    for name, image, count in progress(images, len(images), "evaluating"):
+        density = net(ms.Tensor(image[None, None].astype(np.float32))).asnumpy()
+        rows.append((name, count, float(density.astype(np.float64).sum())))  # FP16 under mixed precision
     mae, mse = count_errors(np.array([r[2] for r in rows]), np.array([r[1] for r in rows]))
     return mae, mse, rows
 

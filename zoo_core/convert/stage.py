@@ -14,28 +14,16 @@ import shutil
 from pathlib import Path
 
 from ..context import StageContext
-from ..errors import ZooError
-from ..records import RunRecord
-from ..results import ConvertResult, ExportResult
+from ..results import ConvertResult
 from . import ConvertJob, convert_all
 from .delivery import write_delivery
-
-
-def latest_export(ctx: StageContext) -> tuple[ExportResult, RunRecord]:
-    """The last successful export's typed result and its record."""
-    record = ctx.latest("export")
-    if not isinstance(record.result, ExportResult):
-        raise ZooError(
-            f"the export run {record.run_id} recorded no typed result: run `zoo run {ctx.model.name} --stage export`"
-        )
-    return record.result, record
 
 
 def run(ctx: StageContext) -> ConvertResult:
     import numpy as np
 
     cfg = ctx.config
-    export, record = latest_export(ctx)
+    export, record = ctx.latest_result("export")
     sources = {f.format: ctx.input(ctx.workdir / f.path, record=record) for f in export.files if not f.dynamic}
     with np.load(ctx.input(ctx.workdir / export.sample, record=record)) as sample:
         reference = (sample["input"], sample["expected"])

@@ -21,10 +21,9 @@ def plotted_series(history: list[EpochPoint], metrics: tuple[Metric, ...]) -> li
     return sorted(present, key=lambda m: not m.primary)[: MAX_PANELS - 1]
 
 
-def training_plot(
-    history: list[EpochPoint], metrics: tuple[Metric, ...], target: Path, write: bool = True
-) -> Path | None:
-    """Draw the plot to ``target`` when ``write``; None when there is no epoch to draw."""
+def training_plot(history: list[EpochPoint], series: list[Metric], target: Path, write: bool = True) -> Path | None:
+    """Draw the loss and the validation ``series`` (:func:`plotted_series`) to ``target`` when ``write``; None when
+    there is no epoch to draw."""
     if not history:
         return None
     if not write:
@@ -35,7 +34,6 @@ def training_plot(
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    series = plotted_series(history, metrics)
     epochs = [point.epoch for point in history]
     fig, axes = plt.subplots(1, 1 + len(series), figsize=(3.6 * (1 + len(series)), 3.2), dpi=100, squeeze=False)
     panels = [("training loss", [point.loss for point in history], "tab:blue")] + [

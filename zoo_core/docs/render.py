@@ -24,7 +24,7 @@ from markupsafe import Markup
 from ..errors import UsageError, ZooError, first_line
 from ..io import atomic_copy, atomic_write_text
 from ..model import ModelSpec
-from ..results import InferResult, TrainResult
+from ..results import InferResult, Metric, TrainResult
 from .context import build_context, duration_label, size_label
 from .markdown import BEGIN, END, broken_anchors, escape, merge_regions, slug
 from .plots import plotted_series, training_plot
@@ -120,9 +120,10 @@ def render(
             missing.append(stage)
         return Markup(f"*{MISSING}: run `zoo run {spec.name} --stage {stage}`*")
 
-    files = _pictures(context, workdir, output.parent, write)
-    context.update(_metric_words(spec, lang))
     train = context["res"]["train"]
+    series = plotted_series(train.history, spec.metrics) if isinstance(train, TrainResult) else []
+    files = _pictures(context, workdir, output.parent, write, series)
+    context.update(_metric_words(spec, lang))
     sections = list(SECTIONS[:-1]) + [s for t in extra for s in t.extra_sections] + [SECTIONS[-1]]
     values: dict[str, Any] = dict(
         context,
@@ -131,7 +132,7 @@ def render(
         needs=needs,
         sections=sections,
         plot=files.get("plot"),
-        plotted=[m.label(lang) for m in plotted_series(train.history, spec.metrics)] if train else [],
+        plotted=[m.label(lang) for m in series],
         picture=files.get("picture"),
     )
     env = _environment(extra)
@@ -192,14 +193,17 @@ def _around(text: str, message: str, width: int = 100) -> str:
     return ("..." if start else "") + text[start : start + width] + ("..." if start + width < len(text) else "")
 
 
-def _pictures(context: dict[str, Any], workdir: Path, folder: Path, write: bool) -> dict[str, str]:
+def _pictures(
+    context: dict[str, Any], workdir: Path, folder: Path, write: bool, series: list[Metric]
+) -> dict[str, str]:
     """File names of the training plot and of an inference picture the README shows (written next to it when
-    ``write``): the plot from the train result's per-epoch history, the picture from the infer result's images."""
+    ``write``): the plot from the train result's per-epoch history (the loss and ``series``), the picture from the
+    infer result's images."""
     names: dict[str, str] = {}
     train, infer = context["res"]["train"], context["res"]["infer"]
     if isinstance(train, TrainResult) and train.history:
         target = folder / "training.png"
-        if training_plot(train.history, tuple(context["metrics"]), target, write):
+        if training_plot(train.history, series, target, write):
             names["plot"] = target.name
     pictures = sorted((workdir / infer.images).glob("*.png")) if isinstance(infer, InferResult) and infer.images else []
     if pictures:
@@ -218,14 +222,10 @@ def _metric_words(spec: ModelSpec, lang: str) -> dict[str, Any]:
         return metric.label(lang) if metric else key
 
     def scores(values: dict[str, float]) -> str:
-        shown = []
-        for key, value in values.items():
-            metric = spec.metric(key)
-            shown.append(f"{label(key)} {metric.show(value) if metric else value}")
-        return ("，" if lang == "zh" else ", ").join(shown)
+        return spec.show_scores(values, lang)
 
     def directions() -> str:
-        """Every declared metric with its direction: ``MAE (lower is better), MSE (lower is better)``."""
+        """Every declared metric with its direction: ``CER (%) (lower is better), Word accuracy (higher is better)``."""
         better = {"higher": "越高越好", "lower": "越低越好"} if lang == "zh" else None
         return ("，" if lang == "zh" else ", ").join(
             f"{m.label(lang)}（{better[m.better]}）" if better else f"{m.label(lang)} ({m.better} is better)"

@@ -4,8 +4,6 @@ rewrite, data-parallel launches on msrun. The ISA switch they rely on lives in :
 
 from __future__ import annotations
 
-from ..machine import ISA_VAR, apply_isa_switch, cpu_flags, isa_facts, proc_field
-
 FRAMEWORK_LOG = "zoo.framework"  # frameworks' own Python log lines go here; the runner sends them to the stage log
 
-__all__ = ["FRAMEWORK_LOG", "ISA_VAR", "apply_isa_switch", "cpu_flags", "isa_facts", "proc_field"]
+__all__ = ["FRAMEWORK_LOG"]

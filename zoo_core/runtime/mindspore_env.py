@@ -10,7 +10,8 @@ from pathlib import Path
 from types import ModuleType
 
 from ..errors import ZooError
-from . import FRAMEWORK_LOG, apply_isa_switch
+from ..machine import apply_isa_switch
+from . import FRAMEWORK_LOG
 
 _facts: dict[str, str] = {}
 

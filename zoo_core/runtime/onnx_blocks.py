@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from onnx import helper, numpy_helper
 
-from . import cpu_flags
+from ..machine import cpu_flags
 
 #: ops that work on each channel alone, so zero channels stay zero and a split can pass through them
 PER_CHANNEL = {"Relu", "MaxPool"}

@@ -13,7 +13,6 @@ import numpy as np
 
 from ..errors import ZooError, first_line
 from ..io import atomic_path
-from ..results import TrainResult
 
 if TYPE_CHECKING:
     from ..context import StageContext
@@ -109,10 +108,5 @@ def trained_checkpoint(ctx: StageContext) -> Path:
     given = getattr(ctx.config, "checkpoint", None)
     if given:
         return ctx.input(given)
-    record = ctx.latest("train")
-    if not isinstance(record.result, TrainResult):
-        raise ZooError(
-            f"the train run {record.run_id} recorded no typed result: run `zoo run {ctx.model.name} "
-            f"--stage train` again"
-        )
-    return ctx.input(ctx.workdir / record.result.best_checkpoint, record=record)
+    result, record = ctx.latest_result("train")
+    return ctx.input(ctx.workdir / result.best_checkpoint, record=record)
